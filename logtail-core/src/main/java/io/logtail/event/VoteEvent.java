@@ -15,6 +15,14 @@ public final class VoteEvent {
   public String eid;
   /** Request time from the log line, microseconds since the epoch (UTC). */
   public long timeMicros;
+  /**
+   * The raw log line this vote came from ({@code raw[rawOff, rawOff+rawLen)}), valid only during the
+   * {@link EventSink#vote} call; kept by the batch so that a vote the database's reference data rejects
+   * (unknown voter, ballot or choice) is stored in {@code rejects} with its line, like any reject.
+   */
+  public byte[] raw;
+  public int rawOff;
+  public int rawLen;
 
   @Override
   public String toString() {

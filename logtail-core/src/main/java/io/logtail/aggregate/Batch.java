@@ -1,0 +1,171 @@
+package io.logtail.aggregate;
+
+import io.logtail.event.RejectReason;
+import io.logtail.flush.CopyBuffer;
+import io.logtail.tail.Source;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The unit of delivery: the events of a run of lines, and the byte range of every source they came
+ * from. Rows are held as ready-to-send binary COPY data (see {@link CopyBuffer}); a batch object and
+ * its buffers are reused from one batch to the next ({@link BatchPool}).
+ *
+ * <p>Invariant: for every source, the lines of the batch cover exactly {@code [start, end)} of it,
+ * without gap, and every line is counted once in {@link #lines} as one of vote, canvass, reject or
+ * skipped.
+ *
+ * <p>Staging columns (must match {@code io.logtail.flush.BatchWriter}):
+ * votes: seq, ballot_id, voter, choice, eid, voted_at, source_id, line_offset, raw;
+ * canvass: seq, eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance,
+ * request, recorded_at, source_id, line_offset; rejects: node_id, source_id, line_offset, reason, raw,
+ * logged_at (the final table's columns).
+ */
+public final class Batch {
+  /** One source's contiguous byte range in this batch. */
+  public static final class Range {
+    public final Source source;
+    public final int sourceId;
+    public final long start;
+    long end;
+
+    Range(Source source, int sourceId, long start) {
+      this.source = source;
+      this.sourceId = sourceId;
+      this.start = start;
+      this.end = start;
+    }
+
+    public long end() {
+      return end;
+    }
+
+    @Override
+    public String toString() {
+      return source.id() + "[" + start + "," + end + ")";
+    }
+  }
+
+  final CopyBuffer votes;
+  final CopyBuffer canvass;
+  final CopyBuffer rejects;
+  private final Map<Source, Range> ranges = new IdentityHashMap<>();
+  private final List<Range> rangeList = new ArrayList<>();
+  final int[] rejectsByReason = new int[RejectReason.values().length];
+
+  int lines;
+  int voteRows;
+  int canvassRows;
+  int rejectRows;
+  int skipped;
+  long bytes;
+  long firstLineNanos;
+  /** Whether vote rows carry their raw line (needed when reference data can reject votes). */
+  boolean voteRaw;
+  long batchId;
+
+  Batch(int initialBufferBytes) {
+    votes = new CopyBuffer(initialBufferBytes);
+    canvass = new CopyBuffer(initialBufferBytes);
+    rejects = new CopyBuffer(initialBufferBytes / 4);
+  }
+
+  void clear(int trimTo) {
+    votes.reset();
+    canvass.reset();
+    rejects.reset();
+    votes.trimTo(trimTo);
+    canvass.trimTo(trimTo);
+    rejects.trimTo(trimTo);
+    ranges.clear();
+    rangeList.clear();
+    java.util.Arrays.fill(rejectsByReason, 0);
+    lines = voteRows = canvassRows = rejectRows = skipped = 0;
+    bytes = 0;
+    firstLineNanos = 0;
+    batchId = 0;
+  }
+
+  Range range(Source s) {
+    return ranges.get(s);
+  }
+
+  Range addRange(Source s, int sourceId, long start) {
+    Range r = new Range(s, sourceId, start);
+    ranges.put(s, r);
+    rangeList.add(r);
+    return r;
+  }
+
+  public boolean isEmpty() {
+    return lines == 0;
+  }
+
+  public List<Range> ranges() {
+    return rangeList;
+  }
+
+  public CopyBuffer voteRows() {
+    return votes;
+  }
+
+  public CopyBuffer canvassRows() {
+    return canvass;
+  }
+
+  public CopyBuffer rejectRows() {
+    return rejects;
+  }
+
+  public int lines() {
+    return lines;
+  }
+
+  public int votes() {
+    return voteRows;
+  }
+
+  public int canvass() {
+    return canvassRows;
+  }
+
+  public int rejects() {
+    return rejectRows;
+  }
+
+  public int skipped() {
+    return skipped;
+  }
+
+  public long bytes() {
+    return bytes;
+  }
+
+  public long firstLineNanos() {
+    return firstLineNanos;
+  }
+
+  public boolean voteRaw() {
+    return voteRaw;
+  }
+
+  public int rejectsOf(RejectReason r) {
+    return rejectsByReason[r.ordinal()];
+  }
+
+  public long batchId() {
+    return batchId;
+  }
+
+  public void assignBatchId(long id) {
+    this.batchId = id;
+  }
+
+  @Override
+  public String toString() {
+    return "batch " + batchId + " lines=" + lines + " votes=" + voteRows + " canvass=" + canvassRows
+        + " rejects=" + rejectRows + " skipped=" + skipped + " ranges=" + rangeList;
+  }
+}

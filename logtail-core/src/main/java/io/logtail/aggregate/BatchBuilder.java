@@ -1,0 +1,140 @@
+package io.logtail.aggregate;
+
+import io.logtail.event.CanvassEvent;
+import io.logtail.event.EventSink;
+import io.logtail.event.RejectReason;
+import io.logtail.event.VoteEvent;
+import io.logtail.tail.Source;
+import io.logtail.util.Ticker;
+
+/**
+ * Turns events into batch rows, on the tailer's thread (the single writer of the filling batch).
+ *
+ * <p>Each call appends one line's outcome and extends its source's range; a batch is handed to the
+ * flusher when it holds {@code maxLines} lines or {@code maxBytes} of row data, or when its first line
+ * is older than the flush interval ({@link #tick()}, called by the tailer loop after every pass).
+ * Rows are written straight into the batch's COPY buffers: no object per line.
+ */
+public final class BatchBuilder implements EventSink {
+  /** Raw lines are stored cut to this many bytes. */
+  public static final int RAW_LIMIT = 2048;
+
+  private final BatchPool pool;
+  private final Registry registry;
+  private final int nodeId;
+  private final int maxLines;
+  private final long maxBytes;
+  private final long flushIntervalNanos;
+  private final Ticker ticker;
+  private Batch current;
+
+  public BatchBuilder(BatchPool pool, Registry registry, int nodeId, int maxLines, long maxBytes,
+      long flushIntervalNanos, Ticker ticker) {
+    if (maxLines < 1 || maxBytes < 1024 || flushIntervalNanos < 0) {
+      throw new IllegalArgumentException("bad batch limits: maxLines=" + maxLines + " maxBytes="
+          + maxBytes + " flushIntervalNanos=" + flushIntervalNanos);
+    }
+    this.pool = pool;
+    this.registry = registry;
+    this.nodeId = nodeId;
+    this.maxLines = maxLines;
+    this.maxBytes = maxBytes;
+    this.flushIntervalNanos = flushIntervalNanos;
+    this.ticker = ticker;
+  }
+
+  private Batch begin(Source source, long start, long end) throws InterruptedException {
+    Batch b = current;
+    if (b == null) {
+      b = pool.takeFree();
+      b.voteRaw = registry.referenceDataLoaded();
+      b.firstLineNanos = ticker.nanos();
+      current = b;
+    }
+    Batch.Range r = b.range(source);
+    if (r == null) {
+      r = b.addRange(source, registry.sourceId(source), start);
+    } else if (r.end != start) {
+      throw new IllegalStateException("gap or overlap in " + source + ": batch range ends at " + r.end
+          + " but next line starts at " + start);
+    }
+    r.end = end;
+    b.lines++;
+    b.bytes += end - start;
+    return b;
+  }
+
+  private void after(Batch b) throws InterruptedException {
+    if (b.lines >= maxLines || b.votes.length() + b.canvass.length() + b.rejects.length() >= maxBytes) {
+      handOff();
+    }
+  }
+
+  @Override
+  public void vote(Source source, long start, long end, VoteEvent v) throws InterruptedException {
+    int ballotId = registry.ballotId(v.ballot);
+    Batch b = begin(source, start, end);
+    Batch.Range r = b.range(source);
+    b.votes.row(9).int4(b.lines).int4(ballotId).bytes(v.voter, 0, 32).text(v.choice).text(v.eid)
+        .timestampMicros(v.timeMicros).int4(r.sourceId).int8(start);
+    if (b.voteRaw && v.raw != null) {
+      b.votes.bytes(v.raw, v.rawOff, Math.min(v.rawLen, RAW_LIMIT));
+    } else {
+      b.votes.nul();
+    }
+    b.voteRows++;
+    after(b);
+  }
+
+  @Override
+  public void canvass(Source source, long start, long end, CanvassEvent c) throws InterruptedException {
+    Batch b = begin(source, start, end);
+    Batch.Range r = b.range(source);
+    b.canvass.row(15).int4(b.lines).text(c.eid).text(c.kind.name()).text(c.dwelling).text(c.canvasser)
+        .int4((int) c.latE7).int4((int) c.lonE7).int4(c.cellLat).int4(c.cellLon).text(c.issue)
+        .text(c.stance == null ? null : c.stance.name()).text(c.request).timestampMicros(c.timeMicros)
+        .int4(r.sourceId).int8(start);
+    b.canvassRows++;
+    after(b);
+  }
+
+  @Override
+  public void reject(Source source, long start, long end, RejectReason reason, byte[] raw, int off,
+      int len) throws InterruptedException {
+    Batch b = begin(source, start, end);
+    Batch.Range r = b.range(source);
+    b.rejects.row(6).int2(nodeId).int4(r.sourceId).int8(start).text(reason.code())
+        .bytes(raw, off, Math.min(len, RAW_LIMIT)).nul();
+    b.rejectRows++;
+    b.rejectsByReason[reason.ordinal()]++;
+    after(b);
+  }
+
+  @Override
+  public void skipped(Source source, long start, long end) throws InterruptedException {
+    Batch b = begin(source, start, end);
+    b.skipped++;
+    after(b);
+  }
+
+  /** Hands the filling batch over when it is older than the flush interval. */
+  public void tick() throws InterruptedException {
+    Batch b = current;
+    if (b != null && !b.isEmpty() && ticker.nanos() - b.firstLineNanos >= flushIntervalNanos) {
+      handOff();
+    }
+  }
+
+  /** Hands the filling batch over now, whatever its size (shutdown). */
+  public void handOff() throws InterruptedException {
+    Batch b = current;
+    if (b == null || b.isEmpty()) {
+      return;
+    }
+    b.votes.finish();
+    b.canvass.finish();
+    b.rejects.finish();
+    current = null;
+    pool.submit(b);
+  }
+}

@@ -1,0 +1,304 @@
+package io.logtail.flush;
+
+import io.logtail.aggregate.Batch;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+
+/**
+ * Writes one batch as one PostgreSQL transaction: exactly once, or not at all.
+ *
+ * <p>Steps, all in one transaction on one connection:
+ * <ol>
+ *   <li>compare-and-set every source's committed offset from the batch's start to its end; a source
+ *       whose offset is elsewhere aborts the batch ({@link OffsetConflictException});</li>
+ *   <li>binary COPY of vote and canvass rows into temporary staging tables;</li>
+ *   <li>when reference data is loaded: staged votes of unknown ballots, choices or voters move to
+ *       {@code rejects};</li>
+ *   <li>set-based inserts: the first vote of each (ballot, voter) in log order, {@code ON CONFLICT DO
+ *       NOTHING} against votes already counted; tallies from the rows that really went in; the other
+ *       staged votes classified as retransmits (same eid as the counted vote) or duplicates; canvass
+ *       records likewise on eid, with their locality counts;</li>
+ *   <li>binary COPY of the rejects; the batch row and its ranges; commit.</li>
+ * </ol>
+ * All counters a node writes are its own partial rows, so nodes never wait on each other's locks.
+ */
+public final class BatchWriter {
+  private static final byte[] NO_RAW = "(raw line not kept: reference data was loaded while this batch was built)"
+      .getBytes(StandardCharsets.US_ASCII);
+
+  private static final String CREATE_STAGING = """
+      CREATE TEMP TABLE IF NOT EXISTS stage_votes (
+        seq int4, ballot_id int4, voter bytea, choice text, eid text, voted_at timestamptz,
+        source_id int4, line_offset int8, raw bytea) ON COMMIT DELETE ROWS;
+      CREATE TEMP TABLE IF NOT EXISTS stage_canvass (
+        seq int4, eid text, kind text, dwelling text, canvasser text, lat_e7 int4, lon_e7 int4,
+        cell_lat int4, cell_lon int4, issue text, stance text, request text, recorded_at timestamptz,
+        source_id int4, line_offset int8) ON COMMIT DELETE ROWS;
+      """;
+
+  private static final String CAS_OFFSET = """
+      UPDATE sources SET committed_offset = ?, last_batch_id = ?, path = ?, device = ?, inode = ?,
+             updated_at = now()
+      WHERE source_id = ? AND node_id = ? AND committed_offset = ?""";
+
+  private static final String REFERENCE_FLAGS =
+      "SELECT EXISTS (SELECT 1 FROM ballots), EXISTS (SELECT 1 FROM voter_roll_scopes)";
+
+  private static final String REJECT_UNKNOWN_BALLOT = """
+      WITH bad AS (
+        DELETE FROM stage_votes s USING ballot_keys k
+        WHERE k.ballot_id = s.ballot_id AND NOT EXISTS (SELECT 1 FROM ballots b WHERE b.ballot = k.ballot)
+        RETURNING s.source_id, s.line_offset, s.raw, s.voted_at)
+      INSERT INTO rejects (node_id, source_id, line_offset, reason, raw, logged_at)
+      SELECT ?, source_id, line_offset, 'unknown_ballot', coalesce(raw, ?), voted_at FROM bad""";
+
+  private static final String REJECT_UNKNOWN_CHOICE = """
+      WITH bad AS (
+        DELETE FROM stage_votes s USING ballot_keys k, ballots b
+        WHERE k.ballot_id = s.ballot_id AND b.ballot = k.ballot AND NOT (s.choice = ANY (b.choices))
+        RETURNING s.source_id, s.line_offset, s.raw, s.voted_at)
+      INSERT INTO rejects (node_id, source_id, line_offset, reason, raw, logged_at)
+      SELECT ?, source_id, line_offset, 'unknown_choice', coalesce(raw, ?), voted_at FROM bad""";
+
+  private static final String REJECT_UNKNOWN_VOTER = """
+      WITH bad AS (
+        DELETE FROM stage_votes s USING ballot_keys k
+        WHERE k.ballot_id = s.ballot_id
+          AND EXISTS (SELECT 1 FROM voter_roll_scopes rs WHERE rs.scope IN ('*', k.ballot))
+          AND NOT EXISTS (SELECT 1 FROM voter_roll r WHERE r.voter = s.voter AND r.scope IN ('*', k.ballot))
+        RETURNING s.source_id, s.line_offset, s.raw, s.voted_at)
+      INSERT INTO rejects (node_id, source_id, line_offset, reason, raw, logged_at)
+      SELECT ?, source_id, line_offset, 'unknown_voter', coalesce(raw, ?), voted_at FROM bad""";
+
+  private static final String INSERT_VOTES = """
+      WITH cand AS (
+        SELECT DISTINCT ON (ballot_id, voter) * FROM stage_votes ORDER BY ballot_id, voter, seq),
+      ins AS (
+        INSERT INTO votes (ballot_id, voter, choice, eid, voted_at, node_id, source_id, line_offset)
+        SELECT ballot_id, voter, choice, eid, voted_at, ?, source_id, line_offset FROM cand
+        ON CONFLICT (ballot_id, voter) DO NOTHING
+        RETURNING ballot_id, choice),
+      tally AS (
+        INSERT INTO vote_tally_parts AS t (node_id, ballot_id, choice, votes)
+        SELECT ?, ballot_id, choice, count(*) FROM ins GROUP BY ballot_id, choice
+        ON CONFLICT (node_id, ballot_id, choice) DO UPDATE SET votes = t.votes + EXCLUDED.votes)
+      SELECT count(*) FROM ins""";
+
+  private static final String CLASSIFY_LATER_VOTES = """
+      WITH later AS (
+        SELECT s.ballot_id, s.voter, s.voted_at, (s.eid IS NOT NULL AND s.eid = v.eid) AS retransmit
+        FROM stage_votes s JOIN votes v USING (ballot_id, voter)
+        WHERE NOT (v.node_id = ? AND v.source_id = s.source_id AND v.line_offset = s.line_offset)),
+      dup AS (
+        INSERT INTO vote_duplicate_rows AS d (ballot_id, voter, attempts, first_seen, last_seen)
+        SELECT ballot_id, voter, count(*), min(voted_at), max(voted_at) FROM later WHERE NOT retransmit
+        GROUP BY ballot_id, voter
+        ON CONFLICT (ballot_id, voter) DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts,
+          first_seen = least(d.first_seen, EXCLUDED.first_seen),
+          last_seen = greatest(d.last_seen, EXCLUDED.last_seen))
+      SELECT count(*) FILTER (WHERE NOT retransmit), count(*) FILTER (WHERE retransmit) FROM later""";
+
+  private static final String INSERT_CANVASS = """
+      WITH cand AS (
+        SELECT DISTINCT ON (eid) * FROM stage_canvass ORDER BY eid, seq),
+      ins AS (
+        INSERT INTO canvass_records (eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon,
+                                     issue, stance, request, recorded_at, node_id, source_id, line_offset)
+        SELECT eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance, request,
+               recorded_at, ?, source_id, line_offset FROM cand
+        ON CONFLICT (eid) DO NOTHING
+        RETURNING cell_lat, cell_lon, kind, issue, stance),
+      cells AS (
+        INSERT INTO canvass_cell_parts AS c (node_id, cell_lat, cell_lon, kind, issue, stance, records)
+        SELECT ?, cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, ''), count(*) FROM ins
+        GROUP BY cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, '')
+        ON CONFLICT (node_id, cell_lat, cell_lon, kind, issue, stance)
+        DO UPDATE SET records = c.records + EXCLUDED.records)
+      SELECT count(*) FROM ins""";
+
+  private static final String INSERT_BATCH = """
+      INSERT INTO batches (node_id, batch_id, lines, votes, duplicates, retransmits, canvass, resends,
+                           rejects, skipped)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""";
+
+  private static final String INSERT_RANGE =
+      "INSERT INTO batch_ranges (node_id, batch_id, source_id, start_offset, end_offset) VALUES (?, ?, ?, ?, ?)";
+
+  private final int nodeId;
+
+  public BatchWriter(int nodeId) {
+    this.nodeId = nodeId;
+  }
+
+  /** Prepares a fresh connection: staging tables, no autocommit. */
+  public void prepare(Connection c) throws SQLException {
+    c.setAutoCommit(true);
+    try (Statement st = c.createStatement()) {
+      st.execute(CREATE_STAGING);
+    }
+    c.setAutoCommit(false);
+  }
+
+  /**
+   * Writes and commits the batch. On any exception the transaction is rolled back (nothing of the
+   * batch counts) and the caller may retry the same batch.
+   */
+  public BatchResult write(Connection c, Batch batch, long batchId) throws SQLException {
+    long t0 = System.nanoTime();
+    try {
+      casOffsets(c, batch, batchId);
+
+      copy(c, "COPY stage_votes FROM STDIN (FORMAT binary)", batch.voteRows().array(), batch.voteRows().length(), batch.votes());
+      copy(c, "COPY stage_canvass FROM STDIN (FORMAT binary)", batch.canvassRows().array(), batch.canvassRows().length(), batch.canvass());
+
+      int referenceRejects = 0;
+      if (batch.votes() > 0) {
+        boolean ballots;
+        boolean roll;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(REFERENCE_FLAGS)) {
+          rs.next();
+          ballots = rs.getBoolean(1);
+          roll = rs.getBoolean(2);
+        }
+        if (ballots) {
+          referenceRejects += update(c, REJECT_UNKNOWN_BALLOT);
+          referenceRejects += update(c, REJECT_UNKNOWN_CHOICE);
+        }
+        if (roll) {
+          referenceRejects += update(c, REJECT_UNKNOWN_VOTER);
+        }
+      }
+
+      int votes = 0;
+      int duplicates = 0;
+      int retransmits = 0;
+      if (batch.votes() > referenceRejects) {
+        votes = (int) queryLong(c, INSERT_VOTES, nodeId, nodeId);
+        try (PreparedStatement ps = c.prepareStatement(CLASSIFY_LATER_VOTES)) {
+          ps.setInt(1, nodeId);
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            duplicates = rs.getInt(1);
+            retransmits = rs.getInt(2);
+          }
+        }
+        if (votes + duplicates + retransmits + referenceRejects != batch.votes()) {
+          throw new IllegalStateException("vote accounting broken in batch " + batchId + ": " + votes
+              + " counted + " + duplicates + " duplicates + " + retransmits + " retransmits + "
+              + referenceRejects + " rejected != " + batch.votes() + " staged");
+        }
+      }
+
+      int canvass = 0;
+      if (batch.canvass() > 0) {
+        canvass = (int) queryLong(c, INSERT_CANVASS, nodeId, nodeId);
+      }
+      int resends = batch.canvass() - canvass;
+
+      copy(c, "COPY rejects (node_id, source_id, line_offset, reason, raw, logged_at) FROM STDIN (FORMAT binary)",
+          batch.rejectRows().array(), batch.rejectRows().length(), batch.rejects());
+
+      int rejects = batch.rejects() + referenceRejects;
+      try (PreparedStatement ps = c.prepareStatement(INSERT_BATCH)) {
+        ps.setInt(1, nodeId);
+        ps.setLong(2, batchId);
+        ps.setInt(3, batch.lines());
+        ps.setInt(4, votes);
+        ps.setInt(5, duplicates);
+        ps.setInt(6, retransmits);
+        ps.setInt(7, canvass);
+        ps.setInt(8, resends);
+        ps.setInt(9, rejects);
+        ps.setInt(10, batch.skipped());
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(INSERT_RANGE)) {
+        for (Batch.Range r : batch.ranges()) {
+          ps.setInt(1, nodeId);
+          ps.setLong(2, batchId);
+          ps.setInt(3, r.sourceId);
+          ps.setLong(4, r.start);
+          ps.setLong(5, r.end());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+      long commitMicros = System.currentTimeMillis() * 1000L;
+      return new BatchResult(batchId, batch.ranges(), batch.lines(), votes, duplicates, retransmits,
+          canvass, resends, rejects, batch.skipped(), commitMicros, System.nanoTime() - t0);
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException re) {
+        e.addSuppressed(re);
+      }
+      throw e;
+    }
+  }
+
+  private void casOffsets(Connection c, Batch batch, long batchId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(CAS_OFFSET)) {
+      for (Batch.Range r : batch.ranges()) {
+        ps.setLong(1, r.end());
+        ps.setLong(2, batchId);
+        ps.setString(3, r.source.path().toString());
+        ps.setLong(4, r.source.device());
+        ps.setLong(5, r.source.inode());
+        ps.setInt(6, r.sourceId);
+        ps.setInt(7, nodeId);
+        ps.setLong(8, r.start);
+        if (ps.executeUpdate() != 1) {
+          throw new OffsetConflictException("committed offset of source " + r.source + " (id "
+              + r.sourceId + ") is not " + r.start + " in the database: another worker with this node id"
+              + " wrote it, or the database was restored; restart the worker to resume from the"
+              + " database's offsets");
+        }
+      }
+    }
+  }
+
+  private int update(Connection c, String sql) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, nodeId);
+      ps.setBytes(2, NO_RAW);
+      return ps.executeUpdate();
+    }
+  }
+
+  private static long queryLong(Connection c, String sql, int a, int b) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      ps.setInt(1, a);
+      ps.setInt(2, b);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static void copy(Connection c, String sql, byte[] data, int len, int rows) throws SQLException {
+    if (rows == 0) {
+      return;
+    }
+    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+    try {
+      in.writeToCopy(data, 0, len);
+      long n = in.endCopy();
+      if (n != rows) {
+        throw new SQLException("COPY wrote " + n + " rows, expected " + rows + ": " + sql);
+      }
+    } finally {
+      if (in.isActive()) {
+        in.cancelCopy();
+      }
+    }
+  }
+
+}

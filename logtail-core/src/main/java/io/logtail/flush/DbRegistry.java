@@ -1,0 +1,145 @@
+package io.logtail.flush;
+
+import io.logtail.aggregate.Registry;
+import io.logtail.tail.Source;
+import io.logtail.util.Ticker;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Source and ballot ids from the database, cached. Used on the tailer thread only. Creating an id is
+ * idempotent and outside any batch transaction (an id without rows is harmless), so a crash between
+ * the two loses nothing. While the database is unreachable the calls retry with backoff, which stops
+ * the tailer: backpressure, not loss.
+ */
+public final class DbRegistry implements Registry {
+  private static final Logger log = LoggerFactory.getLogger(DbRegistry.class);
+  private static final int BALLOT_CACHE_MAX = 100_000;
+
+  private final DataSource ds;
+  private final int nodeId;
+  private final Ticker ticker;
+  private final Map<Source, Integer> sources = new IdentityHashMap<>();
+  private final Map<Long, Integer> sourcesByFingerprint = new HashMap<>();
+  private final Map<String, Integer> ballots = new HashMap<>();
+  private boolean reference = true;
+  private long referenceCheckedNanos;
+  private boolean referenceChecked;
+
+  public DbRegistry(DataSource ds, int nodeId, Ticker ticker) {
+    this.ds = ds;
+    this.nodeId = nodeId;
+    this.ticker = ticker;
+  }
+
+  @Override
+  public int sourceId(Source s) throws InterruptedException {
+    Integer id = sources.get(s);
+    if (id != null) {
+      return id;
+    }
+    id = sourcesByFingerprint.get(s.fingerprint());
+    if (id == null) {
+      id = retrying("register source " + s, c -> {
+        try (PreparedStatement ps = c.prepareStatement("""
+            INSERT INTO sources (node_id, fingerprint, device, inode, path) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (node_id, fingerprint) DO UPDATE SET path = EXCLUDED.path,
+              device = EXCLUDED.device, inode = EXCLUDED.inode, updated_at = now()
+            RETURNING source_id""")) {
+          ps.setInt(1, nodeId);
+          ps.setLong(2, s.fingerprint());
+          ps.setLong(3, s.device());
+          ps.setLong(4, s.inode());
+          ps.setString(5, s.path().toString());
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getInt(1);
+          }
+        }
+      });
+      sourcesByFingerprint.put(s.fingerprint(), id);
+    }
+    sources.put(s, id);
+    return id;
+  }
+
+  @Override
+  public int ballotId(String ballot) throws InterruptedException {
+    Integer id = ballots.get(ballot);
+    if (id != null) {
+      return id;
+    }
+    id = retrying("register ballot " + ballot, c -> {
+      try (PreparedStatement ins = c.prepareStatement(
+              "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING");
+          PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?")) {
+        ins.setString(1, ballot);
+        ins.executeUpdate();
+        sel.setString(1, ballot);
+        try (ResultSet rs = sel.executeQuery()) {
+          rs.next();
+          return rs.getInt(1);
+        }
+      }
+    });
+    if (ballots.size() >= BALLOT_CACHE_MAX) {
+      ballots.clear();
+    }
+    ballots.put(ballot, id);
+    return id;
+  }
+
+  /**
+   * Checked at most once a second. If the check fails the answer is "yes" (votes keep their raw line),
+   * which is always safe.
+   */
+  @Override
+  public boolean referenceDataLoaded() {
+    long now = ticker.nanos();
+    if (referenceChecked && now - referenceCheckedNanos < TimeUnit.SECONDS.toNanos(1)) {
+      return reference;
+    }
+    referenceChecked = true;
+    referenceCheckedNanos = now;
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM ballots) OR EXISTS (SELECT 1 FROM voter_roll_scopes)");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      reference = rs.getBoolean(1);
+    } catch (SQLException e) {
+      reference = true;
+    }
+    return reference;
+  }
+
+  private interface SqlCall<T> {
+    T call(Connection c) throws SQLException;
+  }
+
+  private <T> T retrying(String what, SqlCall<T> call) throws InterruptedException {
+    long backoffMs = 100;
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = ds.getConnection()) {
+        c.setAutoCommit(true);
+        return call.call(c);
+      } catch (SQLException e) {
+        if (attempt == 1 || attempt % 20 == 0) {
+          log.warn("node {}: cannot {} (attempt {}): {}; retrying, reading is paused meanwhile",
+              nodeId, what, attempt, e.getMessage());
+        }
+        TimeUnit.MILLISECONDS.sleep(backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      }
+    }
+  }
+}
