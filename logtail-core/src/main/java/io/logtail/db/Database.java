@@ -161,7 +161,8 @@ public final class Database implements AutoCloseable {
         .load();
     MigrateResult r = flyway.migrate();
     log.info("Schema of {} at version {} ({} migration(s) applied now, {} ms)", redactedUrl(),
-        r.targetSchemaVersion != null ? r.targetSchemaVersion : r.initialSchemaVersion, r.migrationsExecuted,
+        r.targetSchemaVersion != null ? r.targetSchemaVersion
+            : (r.initialSchemaVersion != null ? r.initialSchemaVersion : "none (no migrations)"), r.migrationsExecuted,
         (System.nanoTime() - t0) / 1_000_000);
     return r;
   }

@@ -81,6 +81,15 @@ class DatabaseIT {
   }
 
   @Test
+  void theRealSchemaAppliesToAFreshDatabase() throws Exception {
+    // classpath:db/migration comes from the sql module; until it has migrations this applies none
+    try (Database db = TestDatabase.fresh("real_schema")) {
+      assertTrue(db.reachable(Duration.ofSeconds(5)));
+      assertEquals(0, db.migrate().migrationsExecuted, "a second migrate finds nothing to do");
+    }
+  }
+
+  @Test
   void reachableSaysYesQuicklyAndNoWithinItsTimeout() throws Exception {
     try (Database db = Database.builder(TestDatabase.createDatabase("reachable")).build()) {
       assertTrue(db.reachable(Duration.ofSeconds(2)));
