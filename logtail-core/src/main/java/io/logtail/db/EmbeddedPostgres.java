@@ -237,36 +237,80 @@ public final class EmbeddedPostgres {
     fixOwnership();
     writeSettings();
 
+    long deadline = System.nanoTime() + config.startTimeout().toNanos();
     if (isRunning()) {
       reused = true;
       readPidFile();
       if (port != config.port()) {
         log.warn("PostgreSQL is already running on {} at port {}, not the requested {}; using port {}."
-            + " Stop it (logtail db stop, or pg_ctl stop) to move it to port {}.",
-            pgData, port, config.port(), port, config.port());
+            + " Stop it (pg_ctl stop) to move it to port {}.", pgData, port, config.port(), port, config.port());
       }
     } else {
-      checkPortFree();
-      PgCommands.Result r = commands.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", pgData.toString(),
-          "-l", logFile.toString(), "-w", "-t", Long.toString(config.startTimeout().toSeconds()), "start"),
-          config.startTimeout().plusSeconds(30));
-      if (r.exitCode() != 0) {
-        String tail = logTail();
-        if (tail.contains("Address already in use")) {
-          throw portInUse();
-        }
-        throw new IllegalStateException("PostgreSQL did not start (pg_ctl exit " + r.exitCode() + "): "
-            + r.output().trim() + "\nLast lines of " + logFile + ":\n" + tail);
-      }
-      readPidFile();
+      startServer(deadline);
     }
-    long deadline = System.nanoTime() + config.startTimeout().toNanos();
-    try (Connection c = connectWhenReady("postgres", deadline)) {
-      ensureDurable(c, deadline);
-      createDatabaseIfMissing(c);
+    Connection c;
+    try {
+      c = connectOrExplain(deadline, reused);
+    } catch (ServerGone gone) {
+      // postmaster.pid named a postmaster that was dying (killed -9, say): start a new one, which recovers
+      log.warn("PostgreSQL on {} (pid {}) stopped while being reused; starting it again", pgData, postmasterPid);
+      reused = false;
+      startServer(deadline);
+      c = connectOrExplain(deadline, false);
+    }
+    try (Connection conn = c) {
+      ensureDurable(conn, deadline);
+      createDatabaseIfMissing(conn);
     } catch (SQLException e) {
       throw new IllegalStateException("PostgreSQL on port " + port + " is running but could not be set up: "
           + e.getMessage() + "\nLast lines of " + logFile + ":\n" + logTail(), e);
+    }
+  }
+
+  private Connection connectOrExplain(long deadline, boolean watchRunning) {
+    try {
+      return connectWhenReady("postgres", deadline, watchRunning);
+    } catch (SQLException e) {
+      throw new IllegalStateException("PostgreSQL on port " + port + " started but takes no connections: "
+          + e.getMessage() + "\nLast lines of " + logFile + ":\n" + logTail(), e);
+    }
+  }
+
+  /**
+   * {@code pg_ctl start}. Retried while the processes of a postmaster that was just killed still hold its
+   * shared memory or lock file (they exit within moments of noticing their postmaster is gone).
+   */
+  private void startServer(long deadline) throws IOException {
+    checkPortFree();
+    while (true) {
+      int logLines = logLineCount();
+      long secs = Math.max(1, (deadline - System.nanoTime()) / 1_000_000_000L);
+      PgCommands.Result r = commands.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", pgData.toString(),
+          "-l", logFile.toString(), "-w", "-t", Long.toString(secs), "start"), Duration.ofSeconds(secs + 30));
+      if (r.exitCode() == 0) {
+        readPidFile();
+        return;
+      }
+      String news = logSince(logLines);
+      if (news.contains("Address already in use")) {
+        throw portInUse();
+      }
+      boolean leftovers = news.contains("pre-existing shared memory block") || news.contains("already exists");
+      if (!leftovers || System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("PostgreSQL did not start (pg_ctl exit " + r.exitCode() + "): "
+            + r.output().trim() + "\nLast lines of " + logFile + ":\n" + logTail());
+      }
+      log.info("PostgreSQL on {}: processes of the previous server are still exiting; trying again", pgData);
+      LockSupport.parkNanos(Duration.ofMillis(250).toNanos());
+    }
+  }
+
+  /** Thrown while waiting for a reused server that turns out not to be running. */
+  private static final class ServerGone extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ServerGone() {
+      super("the server stopped", null, false, false);
     }
   }
 
@@ -414,9 +458,9 @@ public final class EmbeddedPostgres {
     }
   }
 
-  private Connection connectWhenReady(String database, long deadline) throws SQLException {
+  private Connection connectWhenReady(String database, long deadline, boolean watchRunning) throws SQLException {
     SQLException last = null;
-    while (true) {
+    for (int attempt = 1; ; attempt++) {
       try {
         return connect(database);
       } catch (SQLException e) {
@@ -424,6 +468,9 @@ public final class EmbeddedPostgres {
       }
       if (System.nanoTime() - deadline > 0) {
         throw last;
+      }
+      if (watchRunning && attempt % 5 == 0 && !isRunning()) {
+        throw new ServerGone();
       }
       LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
     }
@@ -542,6 +589,11 @@ public final class EmbeddedPostgres {
         log.info("PostgreSQL on {} is not running; nothing to stop", pgData);
         return;
       }
+      try {
+        readPidFile();
+      } catch (IOException | RuntimeException e) {
+        // only for the log line below
+      }
       PgCommands.Result r = commands.run(List.of(binDir.resolve("pg_ctl").toString(), "-D", pgData.toString(),
           "-m", "fast", "-w", "-t", Long.toString(config.startTimeout().toSeconds()), "stop"),
           config.startTimeout().plusSeconds(30));
@@ -550,6 +602,26 @@ public final class EmbeddedPostgres {
             + "): " + r.output().trim());
       }
       log.info("Stopped PostgreSQL on {} (was pid {}, port {})", pgData, postmasterPid, port);
+    }
+  }
+
+  private int logLineCount() {
+    try {
+      return Files.exists(logFile) ? Files.readAllLines(logFile, StandardCharsets.UTF_8).size() : 0;
+    } catch (IOException | UncheckedIOException e) {
+      return 0;
+    }
+  }
+
+  private String logSince(int line) {
+    try {
+      if (!Files.exists(logFile)) {
+        return "";
+      }
+      List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.min(line, lines.size()), lines.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "";
     }
   }
 

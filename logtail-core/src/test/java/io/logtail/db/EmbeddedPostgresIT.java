@@ -153,6 +153,36 @@ class EmbeddedPostgresIT {
   }
 
   @Test
+  void postmasterKilledMinus9RecoversWithEveryCommittedRow() throws Exception {
+    Path dir = newDataDir("postmaster-kill9");
+    int port = TestDatabase.freePort();
+    EmbeddedPostgres pg = track(EmbeddedPostgres.builder().dataDir(dir)
+        .binariesCacheDir(TestDatabase.binariesCacheDir()).port(port).start());
+    try (Connection c = DriverManager.getConnection(pg.jdbcUrl()); Statement st = c.createStatement()) {
+      st.execute("CREATE TABLE committed (n int)");
+      c.setAutoCommit(false);
+      for (int i = 0; i < 100; i++) {
+        st.execute("INSERT INTO committed VALUES (" + i + ")");
+        c.commit();
+      }
+    }
+    ProcessHandle postmaster = ProcessHandle.of(pg.postmasterPid()).orElseThrow();
+    assertTrue(postmaster.destroyForcibly(), "SIGKILL sent to the postmaster");
+    postmaster.onExit().get(60, TimeUnit.SECONDS);
+
+    EmbeddedPostgres again = EmbeddedPostgres.builder().dataDir(dir)
+        .binariesCacheDir(TestDatabase.binariesCacheDir()).port(port).start();
+    assertNotEquals(pg.postmasterPid(), again.postmasterPid(), "a new postmaster");
+    try (Connection c = DriverManager.getConnection(again.jdbcUrl());
+         Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT n) FROM committed")) {
+      rs.next();
+      assertEquals(100, rs.getInt(1), "every committed row survived");
+      assertEquals(100, rs.getInt(2));
+    }
+  }
+
+  @Test
   void portTakenBySomethingElseSaysWhichPortAndWhatToDo() throws Exception {
     Path dir = newDataDir("port-taken");
     try (ServerSocket other = new ServerSocket()) {
