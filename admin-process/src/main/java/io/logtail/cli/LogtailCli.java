@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = LogtailCli.Version.class,
     description = "Tails nginx access logs of beacons into PostgreSQL, exactly once.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
 public final class LogtailCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,60 @@
+package io.logtail.worker;
+
+import io.logtail.db.Database;
+import io.logtail.util.Ticker;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * The worker as a process of its own: what the admin process starts as a child JVM, and what the
+ * crash tests kill. SIGTERM (or Ctrl-C) stops it cleanly: the current batch is committed, the binlog
+ * synced. Exit status: 0 after a clean stop, 2 for bad options, 3 when the worker failed.
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Runs one worker (tailer + flusher) in this process.")
+public final class WorkerMain implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+  @Mixin public WorkerOptions options = new WorkerOptions();
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new WorkerMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    WorkerConfig cfg;
+    try {
+      cfg = options.toConfig();
+    } catch (IllegalArgumentException e) {
+      System.err.println("logtail worker: " + e.getMessage());
+      return 2;
+    }
+    try (Database db = DatabaseSetup.open(options)) {
+      Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
+      Thread hook = new Thread(() -> {
+        w.stop();
+        try {
+          w.awaitStopped(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "logtail-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
+      w.start();
+      while (!w.awaitStopped(Duration.ofSeconds(1))) {
+        // the worker runs until stopped or failed
+      }
+      if (w.failure() != null) {
+        log.error("worker failed: {}", w.failure().toString());
+        return 3;
+      }
+      return 0;
+    }
+  }
+}

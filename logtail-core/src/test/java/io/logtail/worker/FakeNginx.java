@@ -1,0 +1,94 @@
+package io.logtail.worker;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Appends lines to an access log the way nginx does (O_APPEND writes of whole buffers), and rotates it
+ * the way logrotate does: rename + reopen (with older files shifted and, with delaycompress, the
+ * second-newest gzipped), or copytruncate. Counts the bytes of every stream it wrote.
+ */
+final class FakeNginx implements AutoCloseable {
+  private final Path log;
+  private FileChannel out;
+  private long written;
+  private int rotations;
+
+  FakeNginx(Path log) throws IOException {
+    this.log = log;
+    open();
+  }
+
+  private void open() throws IOException {
+    out = FileChannel.open(log, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+  }
+
+  void write(String lines) throws IOException {
+    byte[] b = lines.getBytes(StandardCharsets.UTF_8);
+    var buf = java.nio.ByteBuffer.wrap(b);
+    while (buf.hasRemaining()) {
+      out.write(buf);
+    }
+    written += b.length;
+  }
+
+  /** logrotate with create + delaycompress, then nginx's reopen on USR1. */
+  void rotateRename() throws IOException {
+    rotations++;
+    Path dir = log.getParent();
+    String name = log.getFileName().toString();
+    // shift: .N.gz -> .N+1.gz ; .1 -> .2 then gzip .2 (delaycompress)
+    for (int i = 8; i >= 2; i--) {
+      Path gz = dir.resolve(name + "." + i + ".gz");
+      if (Files.exists(gz)) {
+        Files.move(gz, dir.resolve(name + "." + (i + 1) + ".gz"), StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+    Path one = dir.resolve(name + ".1");
+    if (Files.exists(one)) {
+      Path two = dir.resolve(name + ".2");
+      Files.move(one, two, StandardCopyOption.ATOMIC_MOVE);
+      gzip(two, dir.resolve(name + ".2.gz"));
+      Files.delete(two);
+    }
+    Files.move(log, one, StandardCopyOption.ATOMIC_MOVE);
+    // nginx keeps writing to the renamed file until it reopens
+    write("");
+    out.close();
+    open();
+  }
+
+  /** logrotate's copytruncate: copy, then truncate the live file in place. */
+  void copyTruncate() throws IOException {
+    rotations++;
+    Path dir = log.getParent();
+    Path copy = dir.resolve(log.getFileName() + ".ct" + rotations);
+    Files.copy(log, copy);
+    out.truncate(0);
+  }
+
+  static void gzip(Path from, Path to) throws IOException {
+    // like gzip(1): the .gz grows in place while it is written (readers must wait for its end)
+    try (InputStream in = Files.newInputStream(from);
+        OutputStream o = new GZIPOutputStream(Files.newOutputStream(to))) {
+      in.transferTo(o);
+    }
+  }
+
+  long written() {
+    return written;
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+}
