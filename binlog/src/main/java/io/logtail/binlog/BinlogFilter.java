@@ -8,7 +8,8 @@ import java.util.Set;
  * Which records {@link Binlog#read(BinlogFilter)} returns. Immutable; start from {@link #all()}. Every condition
  * set must hold:
  * <ul>
- *   <li>commit time in {@code [timeFrom, timeTo)} (microseconds since the epoch);</li>
+ *   <li>commit time in {@code [timeFrom, timeTo)} (microseconds since the epoch; a {@code timeTo} of
+ *       {@link Long#MAX_VALUE} means no upper bound);</li>
  *   <li>batch id in {@code [batchFrom, batchTo]} (both inclusive);</li>
  *   <li>{@code node} equal;</li>
  *   <li>kind among {@code kinds};</li>
@@ -60,7 +61,8 @@ public record BinlogFilter(long timeFromMicros, long timeToMicros, long batchFro
     }
 
     public boolean test(BinlogRecord r) {
-        if (r.commitTimeMicros() < timeFromMicros || r.commitTimeMicros() >= timeToMicros) {
+        if (r.commitTimeMicros() < timeFromMicros
+                || (timeToMicros != Long.MAX_VALUE && r.commitTimeMicros() >= timeToMicros)) {
             return false;
         }
         if (r.batchId() < batchFrom || r.batchId() > batchTo) {

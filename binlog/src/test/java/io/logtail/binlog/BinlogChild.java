@@ -1,0 +1,104 @@
+package io.logtail.binlog;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The child JVM of the crash, lock and disk-full tests. Modes:
+ * <ul>
+ *   <li>{@code append DIR SYNC_EVERY}: appends records from {@code last()+1} on forever, syncs every SYNC_EVERY,
+ *       prints {@code running} after the first sync and {@code synced N} after each sync (N = last batch id).</li>
+ *   <li>{@code hold DIR}: opens the binlog, prints {@code holding}, waits for stdin to end.</li>
+ *   <li>{@code fill DIR MINFREE}: appends until an append fails, prints what failed, checks an append after the
+ *       failure is refused, then reads the binlog back read-only.</li>
+ * </ul>
+ */
+public final class BinlogChild {
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[1]);
+        switch (args[0]) {
+            case "append" -> append(dir, Integer.parseInt(args[2]));
+            case "hold" -> hold(dir);
+            case "fill" -> fill(dir, Long.parseLong(args[2]));
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    private static void append(Path dir, int syncEvery) {
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults().withSyncEvery(Duration.ofDays(1)))) {
+            long id = b.last().map(BinlogRecord::batchId).orElse(0L);
+            boolean announced = false;
+            while (true) {
+                id++;
+                b.append(TestRecords.batch(id));
+                if (id % syncEvery == 0) {
+                    b.sync();
+                    if (!announced) {
+                        System.out.println("running");
+                        announced = true;
+                    }
+                    System.out.println("synced " + id);
+                    System.out.flush();
+                }
+            }
+        }
+    }
+
+    private static void hold(Path dir) throws Exception {
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults())) {
+            b.append(TestRecords.batch(1));
+            b.sync();
+            System.out.println("holding pid " + ProcessHandle.current().pid());
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // wait for the parent to close stdin
+            }
+        }
+    }
+
+    private static void fill(Path dir, long minFree) {
+        long appended = 0;
+        Binlog b = Binlog.open(dir, BinlogConfig.defaults().withMinFreeBytes(minFree));
+        try {
+            while (true) {
+                b.append(TestRecords.batch(appended + 1));
+                appended++;
+            }
+        } catch (BinlogWriteException e) {
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            System.out.println("FAILED " + e.getClass().getName() + " after " + appended + ": " + e.getMessage()
+                    + " | root " + root.getClass().getName());
+        } catch (Throwable t) {
+            System.out.println("UNEXPECTED " + t);
+        }
+        try {
+            b.append(TestRecords.batch(appended + 1));
+            System.out.println("NOT_REFUSED");
+        } catch (BinlogWriteException e) {
+            System.out.println("REFUSED " + e.getMessage());
+        }
+        try {
+            b.close();
+        } catch (BinlogException e) {
+            System.out.println("CLOSE_FAILED " + e.getMessage());
+        }
+        long n = 0;
+        try (Binlog r = Binlog.open(dir, BinlogConfig.defaults().withReadOnly(true));
+             Binlog.BinlogCursor c = r.read(BinlogFilter.all())) {
+            while (c.hasNext()) {
+                BinlogEntry e = c.next();
+                if (e.record().batchId() != n + 1) {
+                    System.out.println("GAP at " + n);
+                }
+                n++;
+            }
+            System.out.println("READBACK " + n + " of " + appended);
+        } catch (Throwable t) {
+            System.out.println("READBACK_FAILED " + t);
+        }
+        System.out.flush();
+    }
+}
