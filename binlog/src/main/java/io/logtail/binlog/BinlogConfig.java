@@ -19,7 +19,8 @@ import java.util.Objects;
  *   <li>{@code minFreeBytes}: an append refuses (with {@link BinlogWriteException}) when the file system has less
  *       usable space than this (default 64 MiB). Chronicle writes through memory-mapped sparse files, where running
  *       out of space would show up as a SIGBUS inside the JVM rather than as an IOException, so the binlog checks
- *       first.</li>
+ *       first. A negative value turns the check off (for tests of what happens without it: the fault in the
+ *       mapped page still ends as a {@link BinlogWriteException}, but the binlog must then be reopened).</li>
  *   <li>{@code readOnly}: open for reading only: no lock is taken and {@code append} is refused. Readers may run
  *       while a writer appends.</li>
  *   <li>{@code clock}: the wall clock for roll cycles, sync cadence and prune (tests move it).</li>
@@ -46,9 +47,6 @@ public final class BinlogConfig {
         this.syncEvery = Objects.requireNonNull(syncEvery, "syncEvery");
         if (syncEvery.isNegative()) {
             throw new IllegalArgumentException("syncEvery < 0");
-        }
-        if (minFreeBytes < 0) {
-            throw new IllegalArgumentException("minFreeBytes < 0");
         }
         this.minFreeBytes = minFreeBytes;
         this.readOnly = readOnly;

@@ -10,7 +10,8 @@ import java.time.Duration;
  *       prints {@code running} after the first sync and {@code synced N} after each sync (N = last batch id).</li>
  *   <li>{@code hold DIR}: opens the binlog, prints {@code holding}, waits for stdin to end.</li>
  *   <li>{@code fill DIR MINFREE}: appends until an append fails, prints what failed, checks an append after the
- *       failure is refused, then reads the binlog back read-only.</li>
+ *       failure is refused, frees space (deletes a ballast file), reopens the binlog as writer and appends one more
+ *       record, then reads the binlog back read-only.</li>
  * </ul>
  */
 public final class BinlogChild {
@@ -56,8 +57,11 @@ public final class BinlogChild {
         }
     }
 
-    private static void fill(Path dir, long minFree) {
+    private static void fill(Path dir, long minFree) throws java.io.IOException {
         long appended = 0;
+        java.nio.file.Files.createDirectories(dir);
+        Path ballast = dir.getParent().resolve("ballast");
+        java.nio.file.Files.write(ballast, new byte[512 * 1024]);
         Binlog b = Binlog.open(dir, BinlogConfig.defaults().withMinFreeBytes(minFree));
         try {
             while (true) {
@@ -85,6 +89,16 @@ public final class BinlogChild {
         } catch (BinlogException e) {
             System.out.println("CLOSE_FAILED " + e.getMessage());
         }
+        // the operator frees space: the binlog opens again, its last record is the last one appended, and it
+        // takes the next record
+        java.nio.file.Files.delete(ballast);
+        try (Binlog w = Binlog.open(dir, BinlogConfig.defaults().withMinFreeBytes(minFree))) {
+            long last = w.last().map(BinlogRecord::batchId).orElse(-1L);
+            System.out.println("REOPENED last " + last);
+            w.append(TestRecords.batch(last + 1));
+        } catch (Throwable t) {
+            System.out.println("REOPEN_FAILED " + t);
+        }
         long n = 0;
         try (Binlog r = Binlog.open(dir, BinlogConfig.defaults().withReadOnly(true));
              Binlog.BinlogCursor c = r.read(BinlogFilter.all())) {
@@ -95,7 +109,7 @@ public final class BinlogChild {
                 }
                 n++;
             }
-            System.out.println("READBACK " + n + " of " + appended);
+            System.out.println("READBACK " + n + " of " + (appended + 1));
         } catch (Throwable t) {
             System.out.println("READBACK_FAILED " + t);
         }
