@@ -8,6 +8,7 @@ import java.time.Duration;
  * <ul>
  *   <li>{@code append DIR SYNC_EVERY}: appends records from {@code last()+1} on forever, syncs every SYNC_EVERY,
  *       prints {@code running} after the first sync and {@code synced N} after each sync (N = last batch id).</li>
+ *   <li>{@code torn DIR}: appends records 1..5, then leaves half of a 6th document behind and halts.</li>
  *   <li>{@code hold DIR}: opens the binlog, prints {@code holding}, waits for stdin to end.</li>
  *   <li>{@code fill DIR MINFREE}: appends until an append fails, prints what failed, checks an append after the
  *       failure is refused, frees space (deletes a ballast file), reopens the binlog as writer and appends one more
@@ -21,6 +22,7 @@ public final class BinlogChild {
             case "append" -> append(dir, Integer.parseInt(args[2]));
             case "hold" -> hold(dir);
             case "fill" -> fill(dir, Long.parseLong(args[2]));
+            case "torn" -> torn(dir);
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -43,6 +45,25 @@ public final class BinlogChild {
                 }
             }
         }
+    }
+
+    /** Appends 5 records, then starts a 6th document straight through Chronicle, writes half of it and halts. */
+    private static void torn(Path dir) {
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults())) {
+            for (int i = 1; i <= 5; i++) {
+                b.append(TestRecords.batch(i));
+            }
+        }
+        net.openhft.chronicle.queue.impl.single.SingleChronicleQueue q =
+                net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder.binary(dir)
+                        .rollCycle(net.openhft.chronicle.queue.RollCycles.FAST_DAILY).build();
+        net.openhft.chronicle.queue.ExcerptAppender appender = q.createAppender();
+        net.openhft.chronicle.wire.DocumentContext dc = appender.writingDocument();
+        byte[] whole = BinlogCodec.encode(TestRecords.batch(6));
+        dc.wire().bytes().write(whole, 0, whole.length / 2);
+        System.out.println("torn");
+        System.out.flush();
+        Runtime.getRuntime().halt(9);
     }
 
     private static void hold(Path dir) throws Exception {

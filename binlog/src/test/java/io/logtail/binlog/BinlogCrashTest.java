@@ -5,6 +5,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,6 +62,25 @@ class BinlogCrashTest {
             }
             System.out.printf("crash round %d: %d records visible, %d reported synced%n", round, count,
                     reportedSynced);
+        }
+    }
+
+    @Test
+    void halfWrittenDocumentIsInvisibleAndTheNextWriterAppendsAfterIt() throws IOException {
+        try (ChildJvm child = ChildJvm.start("torn", dir.toString())) {
+            child.await("torn");
+            assertEquals(9, child.waitExit());
+        }
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults())) { // Chronicle's write lock of the dead pid is freed
+            LastScan scan = b.scanLast();
+            assertTrue(scan.clean(), scan.toString());
+            assertEquals(5, scan.last().orElseThrow().batchId());
+            b.append(TestRecords.batch(6));
+            List<Long> ids = new ArrayList<>();
+            try (Binlog.BinlogCursor c = b.read(BinlogFilter.all())) {
+                c.forEachRemaining(e -> ids.add(e.record().batchId()));
+            }
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), ids);
         }
     }
 
