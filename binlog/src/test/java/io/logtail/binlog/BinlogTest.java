@@ -272,6 +272,17 @@ class BinlogTest {
     }
 
     @Test
+    void readOnlyOnAnEmptyOrMissingDirectory() {
+        try (Binlog r = Binlog.open(dir, BinlogConfig.defaults().withReadOnly(true))) {
+            assertEquals(Optional.empty(), r.last());
+            assertEquals(List.of(), readAll(r, BinlogFilter.all()));
+        }
+        BinlogException e = assertThrows(BinlogException.class,
+                () -> Binlog.open(dir.resolve("nope"), BinlogConfig.defaults().withReadOnly(true)));
+        assertTrue(e.getMessage().contains("no binlog at"), e.getMessage());
+    }
+
+    @Test
     void closedBinlogRefusesWork() {
         Binlog b = Binlog.open(dir, BinlogConfig.defaults());
         b.close();
