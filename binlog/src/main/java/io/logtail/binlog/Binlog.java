@@ -1,0 +1,583 @@
+package io.logtail.binlog;
+
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.SyncMode;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.RollCycle;
+import net.openhft.chronicle.queue.RollCycles;
+import net.openhft.chronicle.queue.TailerDirection;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NavigableSet;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+
+/**
+ * The binlog: every committed batch's byte ranges, one {@link BinlogRecord} per Chronicle Queue document, encoded by
+ * {@link BinlogCodec} (versioned, CRC32C-checked).
+ *
+ * <h2>One writer</h2>
+ * A binlog directory has exactly one writer. {@link #open} takes an exclusive {@link FileLock} on
+ * {@value #LOCK_FILE} in the directory and fails with {@link BinlogLockedException} when another process (or
+ * another open {@code Binlog} in this JVM) holds it. The lock is the operating system's, so it vanishes with the
+ * process that held it: a lock file left by a {@code kill -9} does not block the next start. Read-only opens
+ * ({@link BinlogConfig#withReadOnly}) take no lock and may run beside the writer.
+ *
+ * <h2>Durability</h2>
+ * Appends go to memory-mapped cycle files. They survive the death of the process (the page cache keeps them); a
+ * document being written when the process died is never visible to readers (Chronicle's header is marked complete
+ * last). To survive a crash of the machine an append must be followed by {@link #sync()}, which msyncs
+ * ({@link SyncMode#SYNC}) the written part of the current cycle file and, when a new cycle file was started, fsyncs
+ * the directory. {@link #append} syncs by itself according to {@link BinlogConfig}; {@link #syncIfDue()} is for a
+ * caller's timer; {@link #close()} always syncs.
+ *
+ * <h2>Threads</h2>
+ * All methods are synchronized; a {@link BinlogCursor} belongs to the thread that iterates it.
+ *
+ * <h2>Failures</h2>
+ * A failed append or sync throws {@link BinlogWriteException} and leaves the binlog refusing further appends
+ * (its state after, say, a fault in a mapped page is unknown): close it and open it again. Before each append the
+ * usable space of the file system is checked against {@link BinlogConfig#minFreeBytes()}.
+ */
+public final class Binlog implements AutoCloseable {
+    /** The lock file of the one writer, in the binlog directory. */
+    public static final String LOCK_FILE = "binlog.lock";
+    private static final Logger log = LoggerFactory.getLogger(Binlog.class);
+
+    private final Path dir;
+    private final BinlogConfig config;
+    private final RollCycle rollCycle;
+    private final SingleChronicleQueue queue;
+    private final ExcerptAppender appender;
+    private final FileChannel lockChannel;
+    private final FileStore store;
+    private long unsynced;
+    private long oldestUnsyncedMillis;
+    private int lastSyncedCycle = Integer.MIN_VALUE;
+    private long appendedCount;
+    private Throwable failure;
+    private boolean closed;
+
+    private Binlog(Path dir, BinlogConfig config, RollCycle rollCycle, SingleChronicleQueue queue,
+                   ExcerptAppender appender, FileChannel lockChannel, FileStore store) {
+        this.dir = dir;
+        this.config = config;
+        this.rollCycle = rollCycle;
+        this.queue = queue;
+        this.appender = appender;
+        this.lockChannel = lockChannel;
+        this.store = store;
+    }
+
+    /**
+     * Opens (creating if needed) the binlog in {@code dir}.
+     *
+     * @throws BinlogLockedException when another writer holds the directory
+     * @throws BinlogWriteException  when the directory cannot be created or opened
+     */
+    public static Binlog open(Path dir, BinlogConfig config) {
+        dir = dir.toAbsolutePath();
+        RollCycle rc = switch (config.roll()) {
+            case HOURLY -> RollCycles.FAST_HOURLY;
+            case DAILY -> RollCycles.FAST_DAILY;
+            case WEEKLY -> RollCycles.WEEKLY;
+        };
+        FileChannel lockChannel = null;
+        if (config.readOnly()) {
+            if (!Files.isDirectory(dir)) {
+                throw new BinlogException("no binlog at " + dir + " (not a directory)");
+            }
+        } else {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new BinlogWriteException("cannot create the binlog directory " + dir + ": " + e, e);
+            }
+            lockChannel = lock(dir);
+        }
+        SingleChronicleQueue queue = null;
+        try {
+            FileStore store = Files.getFileStore(dir);
+            queue = SingleChronicleQueueBuilder.binary(dir)
+                    .rollCycle(rc)
+                    .syncMode(SyncMode.SYNC)
+                    .timeProvider(config.clock()::millis)
+                    .readOnly(config.readOnly())
+                    .build();
+            ExcerptAppender appender = null;
+            if (!config.readOnly()) {
+                appender = queue.createAppender();
+                appender.singleThreadedCheckDisabled(true);
+            }
+            Binlog b = new Binlog(dir, config, rc, queue, appender, lockChannel, store);
+            log.debug("opened binlog {} ({})", dir, config);
+            return b;
+        } catch (RuntimeException | IOException | Error e) {
+            if (queue != null) {
+                closeQuietly(queue);
+            }
+            if (lockChannel != null) {
+                closeQuietly(lockChannel);
+            }
+            if (e instanceof BinlogException be) {
+                throw be;
+            }
+            throw new BinlogWriteException("cannot open the binlog in " + dir + ": " + e, e);
+        }
+    }
+
+    private static FileChannel lock(Path dir) {
+        Path lockFile = dir.resolve(LOCK_FILE);
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new BinlogWriteException("cannot open the binlog lock file " + lockFile + ": " + e, e);
+        }
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new BinlogWriteException("cannot lock " + lockFile + ": " + e, e);
+        }
+        if (lock == null) {
+            String holder = readHolder(ch);
+            closeQuietly(ch);
+            throw new BinlogLockedException("the binlog " + dir + " is held by another logtail worker"
+                    + (holder.isEmpty() ? "" : " (" + holder + ")")
+                    + "; a binlog has exactly one writer: stop that worker, or give this one its own binlog directory");
+        }
+        try {
+            String me = "pid " + ProcessHandle.current().pid() + " since " + Instant.now() + "\n";
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(me.getBytes(StandardCharsets.UTF_8)), 0);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw new BinlogWriteException("cannot write the binlog lock file " + lockFile + ": " + e, e);
+        }
+        return ch;
+    }
+
+    private static String readHolder(FileChannel ch) {
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(200);
+            int n = ch.read(buf, 0);
+            return n <= 0 ? "" : new String(buf.array(), 0, n, StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public BinlogConfig config() {
+        return config;
+    }
+
+    /**
+     * Appends one record. It is visible to readers at once and survives the death of this process; it survives a
+     * crash of the machine after the next {@link #sync()} (which this call makes itself when the configured cadence
+     * says so).
+     *
+     * @return the Chronicle index of the new document
+     * @throws BinlogWriteException when the record could not be written (disk full, I/O error, earlier failure)
+     */
+    public synchronized long append(BinlogRecord record) {
+        ensureWritable();
+        byte[] payload = BinlogCodec.encode(record);
+        checkSpace(payload.length);
+        long index;
+        try {
+            writeDocument(payload);
+            index = appender.lastIndexAppended();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            throw new BinlogWriteException("binlog append of batch " + record.batchId() + " to " + dir
+                    + " failed (is the disk full or the file system read-only?): " + e, e);
+        }
+        appendedCount++;
+        long now = config.clock().millis();
+        if (unsynced++ == 0) {
+            oldestUnsyncedMillis = now;
+        }
+        if (config.syncEvery().isZero()
+                || (config.syncEveryRecords() > 0 && unsynced >= config.syncEveryRecords())
+                || now - oldestUnsyncedMillis >= config.syncEvery().toMillis()) {
+            sync();
+        }
+        return index;
+    }
+
+    /**
+     * Writes one document and reads it back before publishing it. A write into a mapped page that the file system
+     * cannot back (disk full) raises SIGBUS, which HotSpot turns into an {@link InternalError}; in compiled code
+     * that error is only thrown later ("a fault occurred in a recent unsafe memory access operation"), after the
+     * faulting store was skipped. Measured here on a full tmpfs: without the read-back, the document was published
+     * with its last bytes missing (zeros) and the error only surfaced in the next append. With it, the missing bytes
+     * are seen at once and the document is rolled back, never made visible.
+     */
+    private void writeDocument(byte[] payload) {
+        DocumentContext dc = appender.writingDocument();
+        try {
+            Bytes<?> bytes = dc.wire().bytes();
+            long start = bytes.writePosition();
+            bytes.write(payload);
+            for (int i = 0; i < payload.length; i++) {
+                if (bytes.readByte(start + i) != payload[i]) {
+                    throw new BinlogWriteException("binlog write did not land: byte " + i + " of " + payload.length
+                            + " reads back different (a page of the mapped file could not be backed: disk full?)");
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            dc.rollbackOnClose();
+            try {
+                dc.close();
+            } catch (RuntimeException | Error e2) {
+                e.addSuppressed(e2);
+            }
+            throw e;
+        }
+        dc.close();
+    }
+
+    private void checkSpace(int payloadLength) {
+        if (config.minFreeBytes() < 0) {
+            return;
+        }
+        long usable;
+        try {
+            usable = store.getUsableSpace();
+        } catch (IOException e) {
+            throw new BinlogWriteException("cannot tell the free space of the binlog's file system " + dir + ": " + e,
+                    e);
+        }
+        if (usable < config.minFreeBytes() + payloadLength) {
+            throw new BinlogWriteException("binlog disk full: " + usable + " bytes usable in " + dir + ", at least "
+                    + config.minFreeBytes() + " are kept free; nothing was appended. Free space or move the binlog.");
+        }
+    }
+
+    private void ensureWritable() {
+        if (closed) {
+            throw new BinlogException("the binlog " + dir + " is closed");
+        }
+        if (config.readOnly()) {
+            throw new BinlogException("the binlog " + dir + " was opened read-only");
+        }
+        if (failure != null) {
+            throw new BinlogWriteException("the binlog " + dir + " failed earlier (" + failure
+                    + "); close and reopen it", failure);
+        }
+    }
+
+    /** Makes every appended record durable against a crash of the machine (msync, and fsync of the directory). */
+    public synchronized void sync() {
+        if (closed || config.readOnly() || failure != null) {
+            if (failure != null) {
+                throw new BinlogWriteException("the binlog " + dir + " failed earlier (" + failure
+                        + "); its last appends may not be durable", failure);
+            }
+            return;
+        }
+        try {
+            appender.sync();
+            int cycle = appender.cycle();
+            if (cycle != lastSyncedCycle && appendedCount > 0) {
+                fsyncDirectory();
+                lastSyncedCycle = cycle;
+            }
+        } catch (RuntimeException | Error | IOException e) {
+            failure = e;
+            throw new BinlogWriteException("binlog sync of " + dir + " failed: " + e, e);
+        }
+        unsynced = 0;
+    }
+
+    /** Syncs when the oldest unsynced record is older than {@link BinlogConfig#syncEvery()}; for a caller's timer. */
+    public synchronized boolean syncIfDue() {
+        if (unsynced > 0 && config.clock().millis() - oldestUnsyncedMillis >= config.syncEvery().toMillis()) {
+            sync();
+            return true;
+        }
+        return false;
+    }
+
+    /** Records appended and not yet synced. */
+    public synchronized long unsyncedCount() {
+        return unsynced;
+    }
+
+    private void fsyncDirectory() throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    /**
+     * The last record that decodes with a valid CRC. When documents after it are bad, they are reported
+     * (logged as a warning); {@link #scanLast()} gives the details.
+     */
+    public Optional<BinlogRecord> last() {
+        LastScan scan = scanLast();
+        if (!scan.clean()) {
+            log.warn("binlog {}: the last {} document(s) ({} bytes) do not decode; last good record is index {}: {}",
+                    dir, scan.badRecords(), scan.badBytes(), Long.toHexString(scan.index()), scan.problems());
+        }
+        return scan.last();
+    }
+
+    /** Walks back from the last document to the last one that decodes, counting the bad ones on the way. */
+    public synchronized LastScan scanLast() {
+        ensureOpen();
+        long lastIndex = queue.lastIndex();
+        List<String> problems = new ArrayList<>();
+        if (lastIndex < 0) {
+            return new LastScan(Optional.empty(), -1, 0, 0, problems);
+        }
+        int bad = 0;
+        long badBytes = 0;
+        try (ExcerptTailer tailer = queue.createTailer()) {
+            tailer.singleThreadedCheckDisabled(true);
+            tailer.direction(TailerDirection.BACKWARD);
+            if (!tailer.moveToIndex(lastIndex)) {
+                throw new BinlogCorruptException("binlog " + dir + ": cannot move to its last index "
+                        + Long.toHexString(lastIndex));
+            }
+            while (true) {
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        break;
+                    }
+                    long index = dc.index();
+                    Bytes<?> bytes = dc.wire().bytes();
+                    byte[] payload = new byte[(int) bytes.readRemaining()];
+                    bytes.read(payload);
+                    try {
+                        BinlogRecord r = BinlogCodec.decode(payload);
+                        return new LastScan(Optional.of(r), index, bad, badBytes, problems);
+                    } catch (BinlogCorruptException e) {
+                        bad++;
+                        badBytes += payload.length;
+                        problems.add("index " + Long.toHexString(index) + ": " + e.getMessage());
+                    }
+                }
+            }
+        } catch (BinlogException e) {
+            throw e;
+        } catch (RuntimeException | InternalError e) {
+            throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end: " + e, e);
+        }
+        return new LastScan(Optional.empty(), -1, bad, badBytes, problems);
+    }
+
+    /** Records matching {@code filter}, oldest first; a document that does not decode throws. */
+    public BinlogCursor read(BinlogFilter filter) {
+        return read(filter, false);
+    }
+
+    /**
+     * Records matching {@code filter}, oldest first.
+     *
+     * @param skipCorrupt when true, documents that do not decode are skipped and counted
+     *                    ({@link BinlogCursor#corruptSkipped()}) and logged; when false, they throw
+     *                    {@link BinlogCorruptException} from {@code hasNext()}
+     */
+    public synchronized BinlogCursor read(BinlogFilter filter, boolean skipCorrupt) {
+        ensureOpen();
+        ExcerptTailer tailer = queue.createTailer();
+        tailer.singleThreadedCheckDisabled(true);
+        tailer.toStart();
+        return new BinlogCursor(tailer, filter, skipCorrupt);
+    }
+
+    /**
+     * Deletes whole cycle files that ended before {@code now - retention}. Never deletes the current cycle's file,
+     * nor the file holding the last record.
+     *
+     * @return the files deleted
+     */
+    public synchronized List<Path> prune(Duration retention) {
+        ensureOpen();
+        if (config.readOnly()) {
+            throw new BinlogException("the binlog " + dir + " was opened read-only; prune needs the writer");
+        }
+        long cutoff = config.clock().millis() - retention.toMillis();
+        queue.refreshDirectoryListing();
+        int first = queue.firstCycle();
+        int last = queue.lastCycle();
+        List<Path> deleted = new ArrayList<>();
+        if (first == Integer.MAX_VALUE || last == Integer.MIN_VALUE || first > last) {
+            return deleted;
+        }
+        int current = queue.cycle();
+        long length = rollCycle.lengthInMillis();
+        DateTimeFormatter fmt = DateTimeFormatter.ofPattern(rollCycle.format()).withZone(ZoneOffset.UTC);
+        NavigableSet<Long> cycles = queue.listCyclesBetween(first, last);
+        for (long cycle : cycles) {
+            if (cycle == current || cycle == last || (cycle + 1) * length > cutoff) {
+                continue;
+            }
+            Path file = dir.resolve(fmt.format(Instant.ofEpochMilli(cycle * length)) + SingleChronicleQueue.SUFFIX);
+            try {
+                if (Files.deleteIfExists(file)) {
+                    deleted.add(file);
+                } else {
+                    log.warn("binlog prune: no file {} for cycle {}", file, cycle);
+                }
+            } catch (IOException e) {
+                throw new BinlogWriteException("binlog prune cannot delete " + file + ": " + e, e);
+            }
+        }
+        if (!deleted.isEmpty()) {
+            queue.refreshDirectoryListing();
+            log.info("binlog prune: deleted {} cycle file(s) older than {} from {}", deleted.size(), retention, dir);
+        }
+        return deleted;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new BinlogException("the binlog " + dir + " is closed");
+        }
+    }
+
+    /** Syncs (unless an append failed), then releases the files and the writer lock. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        BinlogException syncFailure = null;
+        try {
+            if (!config.readOnly() && failure == null && unsynced > 0) {
+                sync();
+            }
+        } catch (BinlogException e) {
+            syncFailure = e;
+        } finally {
+            closed = true;
+            if (appender != null) {
+                closeQuietly(appender);
+            }
+            closeQuietly(queue);
+            if (lockChannel != null) {
+                closeQuietly(lockChannel);
+            }
+        }
+        if (syncFailure != null) {
+            throw syncFailure;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            log.debug("closing {}: {}", c, e.toString());
+        }
+    }
+
+    /** Iterates records oldest first. Not thread-safe; close it when done. */
+    public final class BinlogCursor implements Iterator<BinlogEntry>, AutoCloseable {
+        private final ExcerptTailer tailer;
+        private final BinlogFilter filter;
+        private final boolean skipCorrupt;
+        private BinlogEntry next;
+        private long corruptSkipped;
+        private boolean done;
+
+        private BinlogCursor(ExcerptTailer tailer, BinlogFilter filter, boolean skipCorrupt) {
+            this.tailer = tailer;
+            this.filter = filter;
+            this.skipCorrupt = skipCorrupt;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && !done) {
+                long index = -1;
+                byte[] payload;
+                try (DocumentContext dc = tailer.readingDocument()) {
+                    if (!dc.isPresent()) {
+                        done = true;
+                        return false;
+                    }
+                    index = dc.index();
+                    Bytes<?> bytes = dc.wire().bytes();
+                    payload = new byte[(int) bytes.readRemaining()];
+                    bytes.read(payload);
+                } catch (RuntimeException | InternalError e) {
+                    // InternalError: a fault in a mapped page (e.g. tmpfs full while paging a hole in)
+                    done = true;
+                    throw new BinlogCorruptException("binlog " + dir + " cannot be read after index "
+                            + Long.toHexString(index) + ": " + e, e);
+                }
+                BinlogRecord r;
+                try {
+                    r = BinlogCodec.decode(payload);
+                } catch (BinlogCorruptException e) {
+                    String msg = "binlog " + dir + " document at index " + Long.toHexString(index) + " ("
+                            + payload.length + " bytes) is corrupt: " + e.getMessage();
+                    if (!skipCorrupt) {
+                        throw new BinlogCorruptException(msg, e);
+                    }
+                    corruptSkipped++;
+                    log.warn("{}; skipped", msg);
+                    continue;
+                }
+                if (filter.test(r)) {
+                    next = new BinlogEntry(index, r);
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public BinlogEntry next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            BinlogEntry e = next;
+            next = null;
+            return e;
+        }
+
+        /** Documents skipped because they did not decode (only with {@code skipCorrupt}). */
+        public long corruptSkipped() {
+            return corruptSkipped;
+        }
+
+        @Override
+        public void close() {
+            tailer.close();
+        }
+    }
+}

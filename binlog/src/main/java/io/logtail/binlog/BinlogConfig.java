@@ -1,0 +1,113 @@
+package io.logtail.binlog;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link Binlog} is opened. Immutable; start from {@link #defaults()} and use the {@code with...} methods.
+ *
+ * <ul>
+ *   <li>{@code roll}: how often a new cycle file starts (default {@link Roll#DAILY}); {@link Binlog#prune} deletes
+ *       whole cycle files.</li>
+ *   <li>{@code syncEveryRecords}: {@link Binlog#append} syncs after this many unsynced records (0 = never by
+ *       count; default 0).</li>
+ *   <li>{@code syncEvery}: {@link Binlog#append} and {@link Binlog#syncIfDue()} sync when the oldest unsynced
+ *       record is this old (default 1 s; {@link Duration#ZERO} = sync on every append). The caller is expected to
+ *       call {@code syncIfDue()} from a timer so that a quiet binlog is synced too. {@link Binlog#close()} always
+ *       syncs.</li>
+ *   <li>{@code minFreeBytes}: an append refuses (with {@link BinlogWriteException}) when the file system has less
+ *       usable space than this (default 64 MiB). Chronicle writes through memory-mapped sparse files, where running
+ *       out of space would show up as a SIGBUS inside the JVM rather than as an IOException, so the binlog checks
+ *       first. A negative value turns the check off (for tests of what happens without it: the fault in the
+ *       mapped page still ends as a {@link BinlogWriteException}, but the binlog must then be reopened).</li>
+ *   <li>{@code readOnly}: open for reading only: no lock is taken and {@code append} is refused. Readers may run
+ *       while a writer appends.</li>
+ *   <li>{@code clock}: the wall clock for roll cycles, sync cadence and prune (tests move it).</li>
+ * </ul>
+ */
+public final class BinlogConfig {
+    /** Roll cycle of the cycle files. Chronicle's FAST_HOURLY, FAST_DAILY and WEEKLY. */
+    public enum Roll { HOURLY, DAILY, WEEKLY }
+
+    private final Roll roll;
+    private final int syncEveryRecords;
+    private final Duration syncEvery;
+    private final long minFreeBytes;
+    private final boolean readOnly;
+    private final Clock clock;
+
+    private BinlogConfig(Roll roll, int syncEveryRecords, Duration syncEvery, long minFreeBytes, boolean readOnly,
+                         Clock clock) {
+        this.roll = Objects.requireNonNull(roll, "roll");
+        if (syncEveryRecords < 0) {
+            throw new IllegalArgumentException("syncEveryRecords < 0");
+        }
+        this.syncEveryRecords = syncEveryRecords;
+        this.syncEvery = Objects.requireNonNull(syncEvery, "syncEvery");
+        if (syncEvery.isNegative()) {
+            throw new IllegalArgumentException("syncEvery < 0");
+        }
+        this.minFreeBytes = minFreeBytes;
+        this.readOnly = readOnly;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    public static BinlogConfig defaults() {
+        return new BinlogConfig(Roll.DAILY, 0, Duration.ofSeconds(1), 64L << 20, false, Clock.systemUTC());
+    }
+
+    public BinlogConfig withRoll(Roll r) {
+        return new BinlogConfig(r, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock);
+    }
+
+    public BinlogConfig withSyncEveryRecords(int n) {
+        return new BinlogConfig(roll, n, syncEvery, minFreeBytes, readOnly, clock);
+    }
+
+    public BinlogConfig withSyncEvery(Duration d) {
+        return new BinlogConfig(roll, syncEveryRecords, d, minFreeBytes, readOnly, clock);
+    }
+
+    public BinlogConfig withMinFreeBytes(long n) {
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, n, readOnly, clock);
+    }
+
+    public BinlogConfig withReadOnly(boolean ro) {
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, ro, clock);
+    }
+
+    public BinlogConfig withClock(Clock c) {
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, c);
+    }
+
+    public Roll roll() {
+        return roll;
+    }
+
+    public int syncEveryRecords() {
+        return syncEveryRecords;
+    }
+
+    public Duration syncEvery() {
+        return syncEvery;
+    }
+
+    public long minFreeBytes() {
+        return minFreeBytes;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    @Override
+    public String toString() {
+        return "BinlogConfig{roll=" + roll + ", syncEveryRecords=" + syncEveryRecords + ", syncEvery=" + syncEvery
+                + ", minFreeBytes=" + minFreeBytes + ", readOnly=" + readOnly + '}';
+    }
+}
