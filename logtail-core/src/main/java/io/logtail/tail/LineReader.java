@@ -42,6 +42,7 @@ final class LineReader {
       if (s.skipping) {
         int n = in.read(s.skipPos, buf, 0, buf.length);
         int nl = indexOfNewline(buf, 0, n);
+        s.extendHead(buf, 0, nl < 0 ? n : nl);
         if (nl < 0) {
           s.skipPos += n;
           scanned += n;

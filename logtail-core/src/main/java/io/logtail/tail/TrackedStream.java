@@ -39,9 +39,16 @@ final class TrackedStream {
     skipping = true;
     skipStart = lineStart;
     skipPos = scannedTo;
-    headLen = Math.min(len, TailerConfig.OVERSIZED_HEAD_BYTES);
-    head = new byte[headLen];
-    System.arraycopy(buf, off, head, 0, headLen);
+    head = new byte[TailerConfig.OVERSIZED_HEAD_BYTES];
+    headLen = 0;
+    extendHead(buf, off, len);
+  }
+
+  /** While the head is not full, the bytes scanned so far are all in it: append the next ones. */
+  void extendHead(byte[] buf, int off, int len) {
+    int k = Math.min(len, head.length - headLen);
+    System.arraycopy(buf, off, head, headLen, k);
+    headLen += k;
   }
 
   void endSkip() {
