@@ -36,35 +36,56 @@ final class GzipContent implements ContentInput, AutoCloseable {
     this.opener = opener;
   }
 
-  /** Decompresses the whole file once, using {@code buf} as scratch. */
-  static Check check(FileOpener opener, byte[] buf) throws IOException {
+  /**
+   * Decompresses the whole file once, using {@code buf} as scratch and {@code first} (at least
+   * {@link Source#FINGERPRINT_MAX_BYTES} long) for the first bytes to fingerprint.
+   */
+  static Check check(FileOpener opener, byte[] buf, byte[] first) throws IOException {
     try (FileChannel ch = opener.open();
         InputStream gz = new GZIPInputStream(Channels.newInputStream(ch), 65536)) {
       long length = 0;
-      int fpLen = -1;
-      long fp = 0;
+      int firstLen = 0;
       int n;
       while ((n = gz.read(buf, 0, buf.length)) >= 0) {
-        if (length == 0 && n > 0) {
-          // first bytes: fingerprint (the first read of a large buffer holds >= 4 KiB unless short)
-          int first = n;
-          while (first < Math.min(buf.length, Source.FINGERPRINT_MAX_BYTES)) {
-            int m = gz.read(buf, first, buf.length - first);
-            if (m < 0) break;
-            first += m;
-          }
-          n = first;
-          fpLen = Fingerprint.identifyingLength(buf, n);
-          if (fpLen < 0) fpLen = n; // a complete file shorter than 4 KiB without \n: all of it
-          fp = Fingerprint.xxHash64(buf, 0, fpLen);
+        if (firstLen < Source.FINGERPRINT_MAX_BYTES) {
+          int k = Math.min(n, Source.FINGERPRINT_MAX_BYTES - firstLen);
+          System.arraycopy(buf, 0, first, firstLen, k);
+          firstLen += k;
         }
         length += n;
       }
       if (length == 0) return new Check(false, 0, -1, 0, "empty gzip content");
-      return new Check(true, length, fpLen, fp, null);
+      int fpLen = Fingerprint.identifyingLength(first, firstLen);
+      if (fpLen < 0) fpLen = firstLen; // complete, shorter than 4 KiB, no \n: all of it
+      return new Check(true, length, fpLen, Fingerprint.xxHash64(first, 0, fpLen), null);
     } catch (EOFException | ZipException e) {
       return new Check(false, -1, -1, 0, "incomplete or corrupt gzip: " + e.getMessage());
     }
+  }
+
+  /**
+   * Fingerprint of the first line of the decompressed content, decompressing only its first bytes;
+   * null when not identifiable from what is there.
+   */
+  static Long firstLineFingerprint(FileOpener opener, byte[] first) throws IOException {
+    try (FileChannel ch = opener.open();
+        InputStream gz = new GZIPInputStream(Channels.newInputStream(ch), 8192)) {
+      int n = 0;
+      int m;
+      while (n < Source.FINGERPRINT_MAX_BYTES
+          && (m = gz.read(first, n, Source.FINGERPRINT_MAX_BYTES - n)) >= 0) {
+        n += m;
+      }
+      int len = Fingerprint.identifyingLength(first, n);
+      if (len < 0) return null;
+      return Fingerprint.xxHash64(first, 0, len);
+    } catch (EOFException | ZipException e) {
+      return null;
+    }
+  }
+
+  boolean isOpen() {
+    return channel != null;
   }
 
   @Override

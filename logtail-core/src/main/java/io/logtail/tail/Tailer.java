@@ -255,7 +255,7 @@ public final class Tailer implements AutoCloseable {
         seen.add(p);
         Map<String, Object> attrs;
         try {
-          attrs = Files.readAttributes(p, "unix:dev,ino,size,lastModifiedTime,isRegularFile");
+          attrs = Files.readAttributes(p, "unix:dev,ino,size,lastModifiedTime,ctime,isRegularFile");
           if (problems.resolved(p)) log.info("{} can be examined again", p);
         } catch (NoSuchFileException e) {
           continue; // rotated away between listing and stat: seen at its new name or not at all
@@ -270,8 +270,15 @@ public final class Tailer implements AutoCloseable {
         FileKey key = new FileKey((Long) attrs.get("dev"), (Long) attrs.get("ino"));
         if (!keysThisPass.add(key)) continue; // a second path (hard link) of a file already seen
         TrackedFile f = files.get(key);
+        boolean gz = p.getFileName().toString().endsWith(".gz");
+        if (f != null && f.gz != gz && !f.holdsInode()) {
+          // not pinned by an open descriptor, so the inode was freed and reused by another file
+          log.info("{} is a new file at the freed inode of {}", p, f);
+          forget(f);
+          f = null;
+        }
         if (f == null) {
-          f = new TrackedFile(key, p, p.getFileName().toString().endsWith(".gz"), now);
+          f = new TrackedFile(key, p, gz, now);
           files.put(key, f);
         } else if (!f.path.equals(p)) {
           log.info("{} was renamed to {}", f, p);
@@ -283,6 +290,7 @@ public final class Tailer implements AutoCloseable {
         f.matched = true;
         f.diskSize = (Long) attrs.get("size");
         f.mtime = ((FileTime) attrs.get("lastModifiedTime")).toMillis();
+        f.ctime = ((FileTime) attrs.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS);
       }
     }
     for (TrackedFile f : files.values()) seen.add(f.key);
@@ -379,11 +387,26 @@ public final class Tailer implements AutoCloseable {
 
   private void refreshGzip(TrackedFile f, long now) {
     if (!f.matched) return; // only reachable through an open cursor now
-    if (f.diskSize == f.gzCheckedDiskSize && f.mtime == f.gzCheckedMtime) return; // unchanged
     GzipContent.FileOpener opener = () -> openChecked(f.path, f.key);
+    boolean sameBytes = f.diskSize == f.gzCheckedDiskSize && f.mtime == f.gzCheckedMtime;
+    if (sameBytes && f.ctime == f.gzCheckedCtime) return; // unchanged
     GzipContent.Check check;
     try {
-      check = GzipContent.check(opener, reader.buffer());
+      if (sameBytes) {
+        // Only the inode changed (a rename by logrotate, or a new file at a freed inode with the
+        // same size and mtime): the first line says whether it is still the same stream.
+        if (f.identified()) {
+          Long fp = GzipContent.firstLineFingerprint(opener, fpScratch);
+          if (fp != null && fp == f.stream.source.fingerprint()) {
+            f.gzCheckedCtime = f.ctime;
+            return;
+          }
+        } else if (f.problem != null) {
+          f.gzCheckedCtime = f.ctime;
+          return; // still the same incomplete bytes
+        }
+      }
+      check = GzipContent.check(opener, reader.buffer(), fpScratch);
     } catch (FileReplacedException e) {
       log.debug("{}", e.getMessage());
       return;
@@ -393,6 +416,7 @@ public final class Tailer implements AutoCloseable {
     }
     f.gzCheckedDiskSize = f.diskSize;
     f.gzCheckedMtime = f.mtime;
+    f.gzCheckedCtime = f.ctime;
     if (!check.complete()) {
       f.problem = check.problem();
       if (f.identified()) detach(f);
@@ -508,7 +532,13 @@ public final class Tailer implements AutoCloseable {
 
   private void closeInactive(long now) {
     for (TrackedFile f : new ArrayList<>(files.values())) {
-      if (f.matched || now - f.idleSinceNanos < closeInactiveNanos) continue;
+      if (f.matched) continue;
+      if (!f.holdsInode()) {
+        // Nothing can be read from it without a path, and its inode may be reused: forget it now.
+        forget(f);
+        continue;
+      }
+      if (now - f.idleSinceNanos < closeInactiveNanos) continue;
       TrackedStream s = f.stream;
       if (s != null && s.active == f && f.size > s.readOffset) {
         log.warn("Closing {}: no longer matched by any --log and inactive; its last {} bytes after "
@@ -517,10 +547,14 @@ public final class Tailer implements AutoCloseable {
       } else {
         log.info("Closing {}: no longer matched by any --log and inactive", f);
       }
-      detach(f);
-      f.close();
-      files.remove(f.key);
+      forget(f);
     }
+  }
+
+  private void forget(TrackedFile f) {
+    detach(f);
+    f.close();
+    files.remove(f.key);
   }
 
   private void publishSnapshot() {

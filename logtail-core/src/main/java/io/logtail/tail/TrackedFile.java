@@ -34,8 +34,10 @@ final class TrackedFile implements ContentInput {
   // gz check state: the on-disk size and mtime last checked, to retry only when they change
   long gzCheckedDiskSize = -1;
   long gzCheckedMtime;
+  long gzCheckedCtime;
   long diskSize;
   long mtime;
+  long ctime;
 
   // status
   long truncations;
@@ -51,6 +53,15 @@ final class TrackedFile implements ContentInput {
 
   boolean identified() {
     return stream != null;
+  }
+
+  /**
+   * Whether an open descriptor pins the inode. While it does, the device + inode cannot be handed
+   * to another file; when it does not (a {@code .gz} between reads, a file that could not be
+   * opened), the same device + inode may later be a different file.
+   */
+  boolean holdsInode() {
+    return gz ? gzip != null && gzip.isOpen() : channel != null;
   }
 
   boolean readable() {
