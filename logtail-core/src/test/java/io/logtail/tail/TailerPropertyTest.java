@@ -72,22 +72,22 @@ class TailerPropertyTest {
   @MethodSource("seeds")
   void deliveredLinesEqualTheContentOfEveryGeneration(long seed) throws Exception {
     rnd = new Random(seed);
-    TailerConfig c = new TailerConfig().setTicker(ticker).addLog(dir.resolve("access.log*").toString())
-        .setMaxLineBytes(MAX_LINE).setReadBufferBytes(1024 + rnd.nextInt(2048))
-        .setCloseInactive(Duration.ofMinutes(2));
-    tailer = new Tailer(c, sink, OffsetLookup.NONE);
+    bufferBytes = 1024 + rnd.nextInt(2048);
+    tailer = newTailer(OffsetLookup.NONE);
     try {
       newLiveGen();
       Files.write(path("access.log"), new byte[0]);
       for (int step = 0; step < 1500; step++) {
         int r = rnd.nextInt(100);
-        if (r < 60) writeChunk();
-        else if (r < 75) poll();
-        else if (r < 85) rotate();
-        else if (r < 93) compressOne();
-        else deleteOldest();
+        if (r < 58) writeChunk();
+        else if (r < 73) poll();
+        else if (r < 83) rotate();
+        else if (r < 91) compressOne();
+        else if (r < 98) deleteOldest();
+        else restart();
       }
       while (pending != null) writeChunk();
+      finishGzip();
       for (int i = 0; i < 5; i++) {
         ticker.advance(Duration.ofMinutes(1));
         while (tailer.pollOnce() > 0) { /* drain */ }
@@ -100,6 +100,26 @@ class TailerPropertyTest {
     } finally {
       tailer.close();
     }
+  }
+
+  int bufferBytes;
+  String gzBeingWritten; // a .gz half written by "gzip", its plain file not yet removed
+  byte[] gzRest;
+
+  Tailer newTailer(OffsetLookup lookup) {
+    TailerConfig c = new TailerConfig().setTicker(ticker).addLog(dir.resolve("access.log*").toString())
+        .setMaxLineBytes(MAX_LINE).setReadBufferBytes(bufferBytes)
+        .setCloseInactive(Duration.ofMinutes(2));
+    return new Tailer(c, sink, lookup);
+  }
+
+  /** A new process: resumes each stream where the previous one delivered it (all committed). */
+  void restart() {
+    tailer.close();
+    Map<Long, Long> committed = new HashMap<>();
+    for (RecordingSink.Call c : sink.calls) committed.put(c.fingerprint(), c.end());
+    tailer = newTailer(fp -> committed.getOrDefault(fp, 0L));
+    actions.add("restart");
   }
 
   Path path(String name) {
@@ -143,6 +163,7 @@ class TailerPropertyTest {
   /** logrotate: shift access.log.N[.gz] to N+1, then rename (nginx reopen) or copytruncate. */
   void rotate() throws IOException {
     if (pending != null || live.content.size() == 0) return; // nginx writes whole lines
+    finishGzip();
     List<Integer> ns = new ArrayList<>();
     for (String name : rotated.keySet()) ns.add(number(name));
     ns.sort((a, b) -> b - a);
@@ -177,8 +198,15 @@ class TailerPropertyTest {
     return Integer.parseInt(rest.endsWith(".gz") ? rest.substring(0, rest.length() - 3) : rest);
   }
 
-  /** gzip a rotated plain file (mostly with delaycompress: not .1), then remove the plain one. */
+  /**
+   * gzip a rotated plain file (mostly with delaycompress: not .1), sometimes in two steps with the
+   * half-written .gz visible in between; the plain file is removed once the .gz is complete.
+   */
   void compressOne() throws IOException {
+    if (gzBeingWritten != null) {
+      finishGzip();
+      return;
+    }
     boolean delay = rnd.nextInt(3) > 0;
     for (String name : new ArrayList<>(rotated.keySet())) {
       if (name.endsWith(".gz") || (delay && name.equals("access.log.1"))) continue;
@@ -186,16 +214,29 @@ class TailerPropertyTest {
       try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
         gz.write(Files.readAllBytes(path(name)));
       }
-      Files.write(path(name + ".gz"), out.toByteArray());
-      Files.delete(path(name));
-      actions.add("compress " + name + " gen " + rotated.get(name).id);
-      rotated.put(name + ".gz", rotated.remove(name));
+      byte[] all = out.toByteArray();
+      int half = rnd.nextBoolean() ? all.length : rnd.nextInt(all.length);
+      Files.write(path(name + ".gz"), Arrays.copyOf(all, half));
+      gzBeingWritten = name;
+      gzRest = Arrays.copyOfRange(all, half, all.length);
+      if (half == all.length) finishGzip();
       return;
     }
   }
 
+  void finishGzip() throws IOException {
+    if (gzBeingWritten == null) return;
+    String name = gzBeingWritten;
+    Files.write(path(name + ".gz"), gzRest, StandardOpenOption.APPEND);
+    Files.delete(path(name));
+    actions.add("compress " + name + " gen " + rotated.get(name).id);
+    rotated.put(name + ".gz", rotated.remove(name));
+    gzBeingWritten = null;
+  }
+
   /** Deletes the oldest rotated file, once all of it was delivered (as logrotate's rotate N). */
   void deleteOldest() throws IOException {
+    if (gzBeingWritten != null) return;
     String oldest = null;
     for (String name : rotated.keySet()) {
       if (oldest == null || number(name) > number(oldest)) oldest = name;
