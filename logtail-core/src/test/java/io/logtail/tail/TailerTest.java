@@ -310,6 +310,18 @@ class TailerTest {
   }
 
   @Test
+  void gzipWithAFirstLineLongerThanTheReadBufferHasTheFingerprintOfItsPlainFile() throws Exception {
+    String first = "x".repeat(3000) + "\n";
+    byte[] content = b(first + "after\n");
+    Files.write(dir.resolve("access.log.1.gz"), gzip(content));
+    long f = fp(first);
+    Tailer t = tailer(config("access.log*").setMaxLineBytes(512).setReadBufferBytes(1024),
+        fpQ -> fpQ == f ? first.length() : 0);
+    pollAll(t);
+    assertEquals(List.of("after"), sink.lines(), "resumed after the first line, not read from 0");
+  }
+
+  @Test
   void unknownGzipIsReadFromZero() throws Exception {
     Files.write(dir.resolve("access.log.1.gz"), gzip(b("u1\nu2\n")));
     Tailer t = tailer("access.log*");
