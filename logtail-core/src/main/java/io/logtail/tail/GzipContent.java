@@ -90,19 +90,17 @@ final class GzipContent implements ContentInput, AutoCloseable {
 
   @Override
   public int read(long at, byte[] b, int off, int len) throws IOException {
+    if (len == 0) return 0;
     if (in == null || at < pos) {
       close();
       channel = opener.open();
       in = new GZIPInputStream(Channels.newInputStream(channel), 65536);
       pos = 0;
     }
-    while (pos < at) {
-      long k = in.skip(at - pos);
-      if (k <= 0) {
-        if (in.read() < 0) return 0;
-        k = 1;
-      }
-      pos += k;
+    while (pos < at) { // skip forward, decompressing into the caller's buffer as scratch
+      int n = in.read(b, off, (int) Math.min(len, at - pos));
+      if (n < 0) return 0;
+      pos += n;
     }
     int total = 0;
     while (total < len) {

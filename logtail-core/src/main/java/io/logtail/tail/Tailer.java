@@ -388,22 +388,23 @@ public final class Tailer implements AutoCloseable {
   private void refreshGzip(TrackedFile f, long now) {
     if (!f.matched) return; // only reachable through an open cursor now
     GzipContent.FileOpener opener = () -> openChecked(f.path, f.key);
+    // The check results stand for the bytes they were made on (same size and mtime); f.gzip is
+    // non-null exactly when those bytes were a complete gzip stream.
     boolean sameBytes = f.diskSize == f.gzCheckedDiskSize && f.mtime == f.gzCheckedMtime;
-    if (sameBytes && f.ctime == f.gzCheckedCtime) return; // unchanged
+    if (sameBytes && f.ctime == f.gzCheckedCtime) {
+      if (f.gzip != null && !f.identified()) attach(f, f.gzFingerprint, f.gzFpLength); // retry
+      return;
+    }
     GzipContent.Check check;
     try {
       if (sameBytes) {
         // Only the inode changed (a rename by logrotate, or a new file at a freed inode with the
-        // same size and mtime): the first line says whether it is still the same stream.
-        if (f.identified()) {
-          Long fp = GzipContent.firstLineFingerprint(opener, fpScratch);
-          if (fp != null && fp == f.stream.source.fingerprint()) {
-            f.gzCheckedCtime = f.ctime;
-            return;
-          }
-        } else if (f.problem != null) {
+        // same size and mtime): the first line says whether it is still the same content.
+        Long fp = f.gzip == null ? null : GzipContent.firstLineFingerprint(opener, fpScratch);
+        if (f.gzip == null || (fp != null && fp == f.gzFingerprint)) {
           f.gzCheckedCtime = f.ctime;
-          return; // still the same incomplete bytes
+          if (f.gzip != null && !f.identified()) attach(f, f.gzFingerprint, f.gzFpLength);
+          return;
         }
       }
       check = GzipContent.check(opener, reader.buffer(), fpScratch);
@@ -435,6 +436,8 @@ public final class Tailer implements AutoCloseable {
     f.idleSinceNanos = now;
     f.size = check.length();
     f.drainedSize = -1;
+    f.gzFingerprint = check.fingerprint();
+    f.gzFpLength = check.fpLength();
     if (f.identified() && f.stream.source.fingerprint() != check.fingerprint()) detach(f);
     if (f.gzip == null) f.gzip = new GzipContent(opener);
     if (!f.identified()) attach(f, check.fingerprint(), check.fpLength());

@@ -35,6 +35,8 @@ final class TrackedFile implements ContentInput {
   long gzCheckedDiskSize = -1;
   long gzCheckedMtime;
   long gzCheckedCtime;
+  long gzFingerprint; // of the complete content last checked
+  int gzFpLength;
   long diskSize;
   long mtime;
   long ctime;

@@ -542,6 +542,70 @@ class TailerTest {
     assertNotEquals(status(t, "access.log").state(), SourceStatus.State.COPY);
   }
 
+  /** Captures what the tailer logs, to check a persistent problem is logged once. */
+  static final class CapturedLog implements AutoCloseable {
+    final ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Tailer.class);
+    final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+
+    CapturedLog() {
+      appender.start();
+      logger.addAppender(appender);
+    }
+
+    long warnings(String containing) {
+      return appender.list.stream()
+          .filter(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN)
+          .filter(e -> e.getFormattedMessage().contains(containing)).count();
+    }
+
+    @Override
+    public void close() {
+      logger.detachAppender(appender);
+    }
+  }
+
+  @Test
+  void anOffsetStoreThatFailsIsLoggedOnceAndRetriedWithoutLoss() throws Exception {
+    write("access.log", "d1\nd2\n");
+    Files.write(dir.resolve("access.log.1.gz"), gzip(b("z1\n")));
+    boolean[] down = {true};
+    OffsetLookup flaky = fpQ -> {
+      if (down[0]) throw new IllegalStateException("database unavailable");
+      return 0;
+    };
+    try (CapturedLog captured = new CapturedLog()) {
+      Tailer t = tailer(config("access.log*"), flaky);
+      for (int i = 0; i < 3; i++) pollAll(t);
+      assertEquals(List.of(), sink.lines());
+      assertEquals(2, captured.warnings("database unavailable"), "once per file, not per poll");
+      down[0] = false;
+      pollAll(t);
+      assertEquals(List.of("d1", "d2", "z1"), sink.lines());
+    }
+  }
+
+  @Test
+  void anUnreadableFileIsLoggedOnceRetriedAndDoesNotStopTheOthers() throws Exception {
+    assumeTrue(!"root".equals(System.getProperty("user.name")),
+        "root reads files whatever their mode: cannot make one unreadable here");
+    write("a.log", "a1\n");
+    write("b.log", "b1\n");
+    Path a = dir.resolve("a.log");
+    Files.setPosixFilePermissions(a, java.util.Set.of());
+    try (CapturedLog captured = new CapturedLog()) {
+      Tailer t = tailer("*.log");
+      for (int i = 0; i < 3; i++) pollAll(t);
+      assertEquals(List.of("b1"), sink.lines());
+      assertEquals(SourceStatus.State.UNREADABLE, status(t, "a.log").state());
+      assertEquals(1, captured.warnings("Cannot read"));
+      Files.setPosixFilePermissions(a, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      pollAll(t);
+      assertEquals(List.of("b1", "a1"), sink.lines());
+    }
+  }
+
   @Test
   void runStopsOnClose() throws Exception {
     write("access.log", "r\n");
