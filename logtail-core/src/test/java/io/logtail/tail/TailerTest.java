@@ -607,6 +607,18 @@ class TailerTest {
   }
 
   @Test
+  void aLongerCopyOfAStreamIsReadOnFromTheStreamsOffset() throws Exception {
+    write("access.log", "s1\n");
+    Tailer t = tailer("access.log*");
+    pollAll(t);
+    write("access.log.restored", "s1\ns2\n"); // same stream, more of it, at another place
+    pollAll(t);
+    assertEquals(List.of("s1", "s2"), sink.lines());
+    assertEquals(3, sink.calls.get(1).start());
+    assertEquals("access.log.restored", sink.calls.get(1).path());
+  }
+
+  @Test
   void runStopsOnClose() throws Exception {
     write("access.log", "r\n");
     Tailer t = tailer("access.log");
