@@ -39,9 +39,15 @@ import org.slf4j.LoggerFactory;
  *   <li>several files with one fingerprint (a copy, a {@code .gz} of a rotated file): one stream,
  *       read from one "active" file at a time, always from the stream's offset, so no
  *       (fingerprint, offset) range is delivered twice in a process.
- *   <li>inode reuse: an inode is only recycled after the tailer closed it, and then it is a new
- *       file to the tailer whose fingerprint decides (new stream, or the resume offset of a known
- *       one). A changed fingerprint at an inode still held open is a truncation (above).
+ *   <li>inode reuse: a plain file's inode is pinned by the open channel, so it is only recycled
+ *       after the tailer closed it, and then it is a new file to the tailer whose fingerprint
+ *       decides (new stream, or the resume offset of a known one). A changed fingerprint at an
+ *       inode still held open is a truncation (above). A {@code .gz} is not held open between
+ *       reads: once no glob matches it it is forgotten at once, a plain file found at its inode is
+ *       a new file, and a {@code .gz} whose size, mtime or ctime changed is identified again.
+ *   <li>{@link Source#gzip()} tells the kind of file where the stream was first found in this
+ *       process; one {@link Source} object is kept per stream whichever file it is read from, so
+ *       that the sink sees one contiguous sequence of calls per source.
  * </ul>
  *
  * <h2>One pass ({@link #pollOnce})</h2>

@@ -296,6 +296,25 @@ class TailerTest {
   }
 
   @Test
+  void aGzipReplacedAtTheSameInodeWithTheSameSizeAndMtimeIsToldApartByItsFirstLine() throws Exception {
+    Path gz = dir.resolve("access.log.2.gz");
+    byte[] first = gzip(b("a1\n"));
+    byte[] second = gzip(b("b1\n"));
+    assumeTrue(first.length == second.length);
+    Files.write(gz, first);
+    var mtime = Files.getLastModifiedTime(gz);
+    long ino = inode(gz);
+    Tailer t = tailer("access.log*");
+    pollAll(t);
+    Files.delete(gz);
+    Files.write(gz, second);
+    Files.setLastModifiedTime(gz, mtime);
+    assumeTrue(inode(gz) == ino, "file system did not reuse the inode");
+    pollAll(t);
+    assertEquals(List.of("a1", "b1"), sink.lines());
+  }
+
+  @Test
   void gzipOfAKnownStreamContinuesFromItsOffsetInTheDecompressedContent() throws Exception {
     byte[] content = b("g1\ng2\ng3\ng4\n");
     Files.write(dir.resolve("access.log.2.gz"), gzip(content));
