@@ -151,7 +151,7 @@ public final class Tailer implements AutoCloseable {
         } else {
           allAtEnd = false;
         }
-        if (problems.resolved(f.key)) log.info("{} is readable again", f);
+        if (problems.resolved(f.key)) log.info("{}: the problem reported earlier is resolved", f);
       } catch (IOException e) {
         allAtEnd = false;
         if (f.gz) f.gzip.close();
@@ -210,7 +210,11 @@ public final class Tailer implements AutoCloseable {
     return true;
   }
 
-  /** Stops {@link #run} (which then closes the files) or closes the files now when not running. */
+  /**
+   * Stops {@link #run} at the end of its current pass (it then closes the files), or closes the
+   * files now when it is not running. A sink blocked in backpressure is not interrupted by this:
+   * interrupt the running thread to stop at once (nothing is lost, see {@link #pollOnce}).
+   */
   @Override
   public void close() {
     closed = true;
