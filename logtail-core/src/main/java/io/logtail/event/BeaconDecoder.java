@@ -99,7 +99,7 @@ public final class BeaconDecoder {
     if (!startsWithB(pb, po, pl)) {
       return Outcome.SKIPPED;
     }
-    if (!p.methodIs("GET")) {
+    if (!isGet(p)) {
       return reject(RejectReason.METHOD_NOT_GET);
     }
     int st = p.status();
@@ -130,9 +130,8 @@ public final class BeaconDecoder {
       }
       n = query.count();
     }
-    final byte[] qb = query.buf();
     for (int i = 0; i < n; i++) {
-      int k = known(qb, query.keyOff(i), query.keyLen(i), isVote);
+      int k = known(query.keyBuf(i), query.keyOff(i), query.keyLen(i), isVote);
       if (k >= 0) {
         if (slot[k] >= 0) {
           return reject(RejectReason.REPEATED_PARAM);
@@ -140,54 +139,54 @@ public final class BeaconDecoder {
         slot[k] = i;
       }
     }
-    return isVote ? vote(p, qb) : canvass(p, qb);
+    return isVote ? vote(p) : canvass(p);
   }
 
-  private Outcome vote(ParsedLine p, byte[] qb) {
+  private Outcome vote(ParsedLine p) {
     VoteEvent v = vote;
     int i = slot[P_BALLOT];
     if (i < 0) {
       return reject(RejectReason.MISSING_BALLOT);
     }
-    if (!isId(qb, query.valOff(i), query.valLen(i), ID)) {
+    if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), ID)) {
       return reject(RejectReason.BAD_BALLOT);
     }
-    v.ballot = interner.intern(qb, query.valOff(i), query.valLen(i));
+    v.ballot = interner.intern(query.valBuf(i), query.valOff(i), query.valLen(i));
     i = slot[P_CHOICE];
     if (i < 0) {
       return reject(RejectReason.MISSING_CHOICE);
     }
-    if (!isId(qb, query.valOff(i), query.valLen(i), ID)) {
+    if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), ID)) {
       return reject(RejectReason.BAD_CHOICE);
     }
-    v.choice = interner.intern(qb, query.valOff(i), query.valLen(i));
+    v.choice = interner.intern(query.valBuf(i), query.valOff(i), query.valLen(i));
     i = slot[P_VOTER];
     if (i < 0) {
       return reject(RejectReason.MISSING_VOTER);
     }
-    if (!hex32(qb, query.valOff(i), query.valLen(i), v.voter)) {
+    if (!hex32(query.valBuf(i), query.valOff(i), query.valLen(i), v.voter)) {
       return reject(RejectReason.BAD_VOTER);
     }
     i = slot[P_EID];
     if (i < 0) {
       v.eid = null;
     } else {
-      if (!isId(qb, query.valOff(i), query.valLen(i), EID)) {
+      if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), EID)) {
         return reject(RejectReason.BAD_EID);
       }
-      v.eid = ascii(qb, query.valOff(i), query.valLen(i));
+      v.eid = ascii(query.valBuf(i), query.valOff(i), query.valLen(i));
     }
     v.timeMicros = p.timeMicros();
     return Outcome.VOTE;
   }
 
-  private Outcome canvass(ParsedLine p, byte[] qb) {
+  private Outcome canvass(ParsedLine p) {
     CanvassEvent c = canvass;
     int i = slot[P_KIND];
     if (i < 0) {
       return reject(RejectReason.MISSING_KIND);
     }
-    CanvassEvent.Kind kind = kind(qb, query.valOff(i), query.valLen(i));
+    CanvassEvent.Kind kind = kind(query.valBuf(i), query.valOff(i), query.valLen(i));
     if (kind == null) {
       return reject(RejectReason.BAD_KIND);
     }
@@ -195,7 +194,7 @@ public final class BeaconDecoder {
     if (i < 0) {
       return reject(RejectReason.MISSING_DWELLING);
     }
-    if (!isId(qb, query.valOff(i), query.valLen(i), ID)) {
+    if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), ID)) {
       return reject(RejectReason.BAD_DWELLING);
     }
     int dwellingI = i;
@@ -203,7 +202,7 @@ public final class BeaconDecoder {
     if (i < 0) {
       return reject(RejectReason.MISSING_CANVASSER);
     }
-    if (!isId(qb, query.valOff(i), query.valLen(i), ID)) {
+    if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), ID)) {
       return reject(RejectReason.BAD_CANVASSER);
     }
     int canvasserI = i;
@@ -211,7 +210,7 @@ public final class BeaconDecoder {
     if (i < 0) {
       return reject(RejectReason.MISSING_LAT);
     }
-    if (!parseCoord(qb, query.valOff(i), query.valLen(i), 90)) {
+    if (!parseCoord(query.valBuf(i), query.valOff(i), query.valLen(i), 90)) {
       return reject(RejectReason.BAD_LAT);
     }
     long latE7 = coordE7;
@@ -220,7 +219,7 @@ public final class BeaconDecoder {
     if (i < 0) {
       return reject(RejectReason.MISSING_LON);
     }
-    if (!parseCoord(qb, query.valOff(i), query.valLen(i), 180)) {
+    if (!parseCoord(query.valBuf(i), query.valOff(i), query.valLen(i), 180)) {
       return reject(RejectReason.BAD_LON);
     }
     long lonE7 = coordE7;
@@ -229,7 +228,7 @@ public final class BeaconDecoder {
     if (i < 0) {
       return reject(RejectReason.MISSING_EID);
     }
-    if (!isId(qb, query.valOff(i), query.valLen(i), EID)) {
+    if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), EID)) {
       return reject(RejectReason.BAD_EID);
     }
     int eidI = i;
@@ -241,15 +240,15 @@ public final class BeaconDecoder {
       if (i < 0) {
         return reject(RejectReason.MISSING_ISSUE);
       }
-      if (!isId(qb, query.valOff(i), query.valLen(i), ID)) {
+      if (!isId(query.valBuf(i), query.valOff(i), query.valLen(i), ID)) {
         return reject(RejectReason.BAD_ISSUE);
       }
-      issue = interner.intern(qb, query.valOff(i), query.valLen(i));
+      issue = interner.intern(query.valBuf(i), query.valOff(i), query.valLen(i));
       i = slot[P_STANCE];
       if (i < 0) {
         return reject(RejectReason.MISSING_STANCE);
       }
-      stance = stance(qb, query.valOff(i), query.valLen(i));
+      stance = stance(query.valBuf(i), query.valOff(i), query.valLen(i));
       if (stance == null) {
         return reject(RejectReason.BAD_STANCE);
       }
@@ -258,15 +257,15 @@ public final class BeaconDecoder {
       if (i < 0) {
         return reject(RejectReason.MISSING_REQUEST);
       }
-      if (!isFreeText(qb, query.valOff(i), query.valLen(i))) {
+      if (!isFreeText(query.valBuf(i), query.valOff(i), query.valLen(i))) {
         return reject(RejectReason.BAD_REQUEST);
       }
-      request = new String(qb, query.valOff(i), query.valLen(i), StandardCharsets.UTF_8);
+      request = new String(query.valBuf(i), query.valOff(i), query.valLen(i), StandardCharsets.UTF_8);
     }
     c.kind = kind;
-    c.dwelling = ascii(qb, query.valOff(dwellingI), query.valLen(dwellingI));
-    c.canvasser = interner.intern(qb, query.valOff(canvasserI), query.valLen(canvasserI));
-    c.eid = ascii(qb, query.valOff(eidI), query.valLen(eidI));
+    c.dwelling = ascii(query.valBuf(dwellingI), query.valOff(dwellingI), query.valLen(dwellingI));
+    c.canvasser = interner.intern(query.valBuf(canvasserI), query.valOff(canvasserI), query.valLen(canvasserI));
+    c.eid = ascii(query.valBuf(eidI), query.valOff(eidI), query.valLen(eidI));
     c.latE7 = latE7;
     c.lonE7 = lonE7;
     c.cellLat = cellLat;
@@ -279,6 +278,12 @@ public final class BeaconDecoder {
   }
 
   // ------------------------------------------------------------------------------------------------
+
+  private static boolean isGet(ParsedLine p) {
+    byte[] m = p.methodBuf();
+    int o = p.methodOff();
+    return p.methodLen() == 3 && m[o] == 'G' && m[o + 1] == 'E' && m[o + 2] == 'T';
+  }
 
   private static boolean startsWithB(byte[] b, int off, int len) {
     return len >= 3 && b[off] == '/' && b[off + 1] == 'b' && b[off + 2] == '/';
@@ -305,35 +310,56 @@ public final class BeaconDecoder {
     return true;
   }
 
+  /** Up to 8 ASCII bytes packed little-endian into a long (for switch-free key comparison). */
+  private static long pack(byte[] b, int off, int len) {
+    long v = 0;
+    for (int i = len - 1; i >= 0; i--) {
+      v = v << 8 | (b[off + i] & 0xFF);
+    }
+    return v;
+  }
+
+  private static long pack(String s) {
+    byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+    return pack(b, 0, Math.min(8, b.length));
+  }
+
+  private static final long K_EID = pack("eid");
+  private static final long K_LAT = pack("lat");
+  private static final long K_LON = pack("lon");
+  private static final long K_KIND = pack("kind");
+  private static final long K_VOTER = pack("voter");
+  private static final long K_ISSUE = pack("issue");
+  private static final long K_BALLOT = pack("ballot");
+  private static final long K_CHOICE = pack("choice");
+  private static final long K_STANCE = pack("stance");
+  private static final long K_REQUEST = pack("request");
+  private static final long K_DWELLING = pack("dwelling");
+  private static final long K_CANVASSE = pack("canvasse");
+
   /** The slot of a key known to this beacon type, or -1. */
   private static int known(byte[] b, int off, int len, boolean isVote) {
+    if (len < 3 || len > 9) {
+      return -1;
+    }
+    long k = pack(b, off, Math.min(len, 8));
+    if (isVote) {
+      switch (len) {
+        case 3: return k == K_EID ? P_EID : -1;
+        case 5: return k == K_VOTER ? P_VOTER : -1;
+        case 6: return k == K_BALLOT ? P_BALLOT : k == K_CHOICE ? P_CHOICE : -1;
+        default: return -1;
+      }
+    }
     switch (len) {
-      case 3:
-        if (equalsAscii(b, off, len, "eid")) return P_EID;
-        if (isVote) return -1;
-        if (equalsAscii(b, off, len, "lat")) return P_LAT;
-        if (equalsAscii(b, off, len, "lon")) return P_LON;
-        return -1;
-      case 4:
-        return !isVote && equalsAscii(b, off, len, "kind") ? P_KIND : -1;
-      case 5:
-        if (isVote) return equalsAscii(b, off, len, "voter") ? P_VOTER : -1;
-        return equalsAscii(b, off, len, "issue") ? P_ISSUE : -1;
-      case 6:
-        if (isVote) {
-          if (equalsAscii(b, off, len, "ballot")) return P_BALLOT;
-          if (equalsAscii(b, off, len, "choice")) return P_CHOICE;
-          return -1;
-        }
-        return equalsAscii(b, off, len, "stance") ? P_STANCE : -1;
-      case 7:
-        return !isVote && equalsAscii(b, off, len, "request") ? P_REQUEST : -1;
-      case 8:
-        return !isVote && equalsAscii(b, off, len, "dwelling") ? P_DWELLING : -1;
-      case 9:
-        return !isVote && equalsAscii(b, off, len, "canvasser") ? P_CANVASSER : -1;
-      default:
-        return -1;
+      case 3: return k == K_EID ? P_EID : k == K_LAT ? P_LAT : k == K_LON ? P_LON : -1;
+      case 4: return k == K_KIND ? P_KIND : -1;
+      case 5: return k == K_ISSUE ? P_ISSUE : -1;
+      case 6: return k == K_STANCE ? P_STANCE : -1;
+      case 7: return k == K_REQUEST ? P_REQUEST : -1;
+      case 8: return k == K_DWELLING ? P_DWELLING : -1;
+      case 9: return k == K_CANVASSE && b[off + 8] == 'r' ? P_CANVASSER : -1;
+      default: return -1;
     }
   }
 
@@ -353,11 +379,13 @@ public final class BeaconDecoder {
     return new String(b, off, len, StandardCharsets.ISO_8859_1);
   }
 
-  private static int hexDigit(byte c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+  private static final int[] HEX = new int[256];
+
+  static {
+    java.util.Arrays.fill(HEX, -1);
+    for (int c = '0'; c <= '9'; c++) HEX[c] = c - '0';
+    for (int c = 'a'; c <= 'f'; c++) HEX[c] = c - 'a' + 10;
+    for (int c = 'A'; c <= 'F'; c++) HEX[c] = c - 'A' + 10;
   }
 
   private static boolean hex32(byte[] b, int off, int len, byte[] out) {
@@ -365,8 +393,8 @@ public final class BeaconDecoder {
       return false;
     }
     for (int i = 0; i < 32; i++) {
-      int h = hexDigit(b[off + 2 * i]);
-      int l = hexDigit(b[off + 2 * i + 1]);
+      int h = HEX[b[off + 2 * i] & 0xFF];
+      int l = HEX[b[off + 2 * i + 1] & 0xFF];
       if ((h | l) < 0) {
         return false;
       }

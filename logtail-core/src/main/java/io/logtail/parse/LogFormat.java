@@ -304,10 +304,12 @@ public final class LogFormat {
     int reqS = -1, reqE = -1, methS = -1, methE = -1, uriS = -1, uriE = -1, argsS = -1, argsE = -1;
     int statS = -1, statE = -1, timeS = -1, timeE = -1;
     int reqKind = 0, timeKind = 0;
+    boolean reqEsc = true;
     for (int v = 0; v < n; v++) {
       byte[] lit = after[v];
       int ve;
       int next;
+      out.escaped = true; // unknown unless find() scanned the value
       if (v == n - 1) {
         if (lit.length == 0) {
           ve = end;
@@ -319,7 +321,7 @@ public final class LogFormat {
         }
         next = end;
       } else {
-        ve = find(buf, pos, end, lit);
+        ve = find(buf, pos, end, lit, out);
         if (ve < 0) {
           return RejectReason.MALFORMED_LINE;
         }
@@ -327,7 +329,7 @@ public final class LogFormat {
       }
       switch (varKind[v]) {
         case SKIP: break;
-        case REQUEST: reqS = pos; reqE = ve; break;
+        case REQUEST: reqS = pos; reqE = ve; reqEsc = out.escaped; break;
         case REQUEST_METHOD: methS = pos; methE = ve; break;
         case REQUEST_URI: uriS = pos; uriE = ve; reqKind = REQUEST_URI; break;
         case URI: if (reqKind != REQUEST_URI) { uriS = pos; uriE = ve; reqKind = URI; } break;
@@ -351,7 +353,7 @@ public final class LogFormat {
     // request
     RejectReason r;
     if (hasRequest) {
-      r = request(buf, reqS, reqE, out);
+      r = request(buf, reqS, reqE, reqEsc, out);
     } else {
       r = methodAndUri(buf, methS, methE, uriS, uriE, reqKind == URI, argsS, argsE, out);
     }
@@ -382,12 +384,36 @@ public final class LogFormat {
     return true;
   }
 
-  /** First occurrence of lit in buf[from, end), skipping a byte after each backslash if escaping. */
-  private int find(byte[] buf, int from, int end, byte[] lit) {
+  private static final long BACKSLASH = Swar.pattern((byte) '\\');
+
+  /**
+   * First occurrence of lit in buf[from, end), skipping a byte after each backslash if escaping;
+   * sets out.escaped when it passed a backslash. Scans 8 bytes per step for the literal's first byte
+   * or a backslash.
+   */
+  private int find(byte[] buf, int from, int end, byte[] lit, ParsedLine out) {
     final int last = end - lit.length;
     final byte first = lit[0];
+    final long firstPat = Swar.pattern(first);
     final boolean skip = skipEscaped;
-    for (int i = from; i <= last; i++) {
+    boolean escaped = false;
+    int i = from;
+    while (i <= last) {
+      if (i + 8 <= end) {
+        long w = Swar.load(buf, i);
+        long m = Swar.eq(w, firstPat);
+        if (skip) {
+          m |= Swar.eq(w, BACKSLASH);
+        }
+        if (m == 0) {
+          i += 8;
+          continue;
+        }
+        i += Swar.first(m);
+        if (i > last) {
+          break;
+        }
+      }
       byte b = buf[i];
       if (b == first) {
         int k = 1;
@@ -395,10 +421,14 @@ public final class LogFormat {
           k++;
         }
         if (k == lit.length) {
+          out.escaped = escaped;
           return i;
         }
       }
       if (b == '\\' && skip) {
+        escaped = true;
+        i += 2;
+      } else {
         i++;
       }
     }
@@ -535,8 +565,8 @@ public final class LogFormat {
   }
 
   /** $request: METHOD SP target [SP HTTP/x.y] */
-  private RejectReason request(byte[] buf, int s, int e, ParsedLine out) {
-    int dl = unescape(buf, s, e, out);
+  private RejectReason request(byte[] buf, int s, int e, boolean mayBeEscaped, ParsedLine out) {
+    int dl = mayBeEscaped ? unescape(buf, s, e, out) : NO_ESCAPE;
     if (dl == -1) {
       return RejectReason.BAD_ESCAPE;
     }

@@ -27,6 +27,8 @@ public final class ParsedLine {
 
   int status;
   long timeMicros;
+  /** set by LogFormat.find: the value it delimited contained a backslash */
+  boolean escaped;
 
   /** Holds escape-decoded values; decoded text is never longer than its escaped form. */
   byte[] scratch = new byte[256];

@@ -2,7 +2,8 @@ package io.logtail.parse;
 
 /**
  * Splits and percent-decodes a query string ({@code k=v&k2=v2}) into a reusable table of decoded
- * keys and values, held in this object's scratch buffer. One instance per thread, reused per line.
+ * keys and values: slices of the source when they need no decoding (no copy), else of this object's
+ * scratch buffer. Valid until the next parse and as long as the source is unchanged. One instance per thread, reused per line.
  *
  * <p>Rules (deterministic): parameters are separated by {@code &}; empty segments ({@code a=1&&b=2},
  * a trailing {@code &}) are ignored and not counted; a key without {@code =} has an empty value; the
@@ -20,11 +21,39 @@ public final class QueryString {
   public static final int TOO_MANY = 2;
 
   private byte[] buf = new byte[512];
+  private int d; // write position in buf
+  private final byte[][] keyBuf = new byte[MAX_PARAMS][];
+  private final byte[][] valBuf = new byte[MAX_PARAMS][];
   private final int[] keyOff = new int[MAX_PARAMS];
   private final int[] keyLen = new int[MAX_PARAMS];
   private final int[] valOff = new int[MAX_PARAMS];
   private final int[] valLen = new int[MAX_PARAMS];
   private int count;
+
+  private static final long AMP = Swar.pattern((byte) '&');
+  private static final long EQ = Swar.pattern((byte) '=');
+  private static final long PCT = Swar.pattern((byte) '%');
+  private static final long PLUS = Swar.pattern((byte) '+');
+
+  /** Index of the first of {@code & = % +} in b[i, n), or n. */
+  private static int nextSpecial(byte[] b, int i, int n) {
+    while (i + 8 <= n) {
+      long w = Swar.load(b, i);
+      long m = Swar.eq(w, AMP) | Swar.eq(w, EQ) | Swar.eq(w, PCT) | Swar.eq(w, PLUS);
+      if (m != 0) {
+        return i + Swar.first(m);
+      }
+      i += 8;
+    }
+    while (i < n) {
+      byte c = b[i];
+      if (c == '&' || c == '=' || c == '%' || c == '+') {
+        return i;
+      }
+      i++;
+    }
+    return n;
+  }
 
   /** Parses {@code src[off, off+len)}; returns {@link #OK}, {@link #BAD_PERCENT} or {@link #TOO_MANY}. */
   public int parse(byte[] src, int off, int len) {
@@ -32,8 +61,7 @@ public final class QueryString {
     if (buf.length < len) {
       buf = new byte[Math.max(len, buf.length * 2)];
     }
-    final byte[] dst = buf;
-    int d = 0;
+    d = 0;
     int i = off;
     final int end = off + len;
     while (i < end) {
@@ -44,68 +72,95 @@ public final class QueryString {
       if (count == MAX_PARAMS) {
         return TOO_MANY;
       }
-      int ko = d;
-      // key
-      while (i < end) {
-        byte b = src[i];
-        if (b == '&' || b == '=') {
-          break;
-        }
-        if (b == '%') {
-          if (end - i < 3) {
-            return BAD_PERCENT;
-          }
-          int h = LogFormat.hex(src[i + 1]);
-          int l = LogFormat.hex(src[i + 2]);
-          if ((h | l) < 0) {
-            return BAD_PERCENT;
-          }
-          dst[d++] = (byte) (h << 4 | l);
-          i += 3;
-        } else {
-          dst[d++] = b == '+' ? (byte) ' ' : b;
-          i++;
-        }
+      i = part(src, i, end, true);
+      if (i < 0) {
+        return BAD_PERCENT;
       }
-      keyOff[count] = ko;
-      keyLen[count] = d - ko;
-      int vo = d;
       if (i < end && src[i] == '=') {
-        i++;
-        while (i < end) {
-          byte b = src[i];
-          if (b == '&') {
-            break;
-          }
-          if (b == '%') {
-            if (end - i < 3) {
-              return BAD_PERCENT;
-            }
-            int h = LogFormat.hex(src[i + 1]);
-            int l = LogFormat.hex(src[i + 2]);
-            if ((h | l) < 0) {
-              return BAD_PERCENT;
-            }
-            dst[d++] = (byte) (h << 4 | l);
-            i += 3;
-          } else {
-            dst[d++] = b == '+' ? (byte) ' ' : b;
-            i++;
-          }
+        i = part(src, i + 1, end, false);
+        if (i < 0) {
+          return BAD_PERCENT;
         }
+      } else {
+        valBuf[count] = src;
+        valOff[count] = i;
+        valLen[count] = 0;
       }
-      valOff[count] = vo;
-      valLen[count] = d - vo;
       count++;
     }
     return OK;
   }
 
+  /**
+   * One key (ends at & or =) or value (ends at &) from src[i..]: recorded as a slice of src when it
+   * holds no % or +, else decoded into buf. Returns where it ended, or -1 on a bad %-sequence.
+   */
+  private int part(byte[] src, int i, int end, boolean isKey) {
+    final int s = i;
+    while (true) {
+      int j = nextSpecial(src, i, end);
+      byte c = j < end ? src[j] : (byte) '&';
+      if (c == '&' || (c == '=' && isKey)) {
+        record(isKey, src, s, j - s);
+        return j;
+      }
+      if (c == '=') {
+        i = j + 1;
+        continue;
+      }
+      // % or +: decode this part into buf
+      final byte[] dst = buf;
+      int ds = d;
+      int w = ds;
+      System.arraycopy(src, s, dst, w, j - s);
+      w += j - s;
+      i = j;
+      while (i < end) {
+        c = src[i];
+        if (c == '&' || (c == '=' && isKey)) {
+          break;
+        }
+        if (c == '%') {
+          if (end - i < 3) {
+            return -1;
+          }
+          int h = LogFormat.hex(src[i + 1]);
+          int l = LogFormat.hex(src[i + 2]);
+          if ((h | l) < 0) {
+            return -1;
+          }
+          dst[w++] = (byte) (h << 4 | l);
+          i += 3;
+        } else {
+          dst[w++] = c == '+' ? (byte) ' ' : c;
+          i++;
+        }
+      }
+      d = w;
+      record(isKey, dst, ds, w - ds);
+      return i;
+    }
+  }
+
+  private void record(boolean isKey, byte[] b, int off, int len) {
+    if (isKey) {
+      keyBuf[count] = b;
+      keyOff[count] = off;
+      keyLen[count] = len;
+    } else {
+      valBuf[count] = b;
+      valOff[count] = off;
+      valLen[count] = len;
+    }
+  }
+
   /** Number of parameters found by the last {@link #parse}. */
   public int count() { return count; }
 
-  /** The buffer holding decoded keys and values. */
-  public byte[] buf() { return buf; }
+  /** The buffer holding key i: the parsed source when it needed no decoding, else a scratch buffer. */
+  public byte[] keyBuf(int i) { return keyBuf[i]; }
+  /** The buffer holding value i (see {@link #keyBuf}). */
+  public byte[] valBuf(int i) { return valBuf[i]; }
 
   public int keyOff(int i) { return keyOff[i]; }
   public int keyLen(int i) { return keyLen[i]; }

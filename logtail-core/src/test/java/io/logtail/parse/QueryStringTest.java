@@ -11,8 +11,8 @@ class QueryStringTest {
   static List<String> pairs(QueryString q) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < q.count(); i++) {
-      out.add(new String(q.buf(), q.keyOff(i), q.keyLen(i), StandardCharsets.ISO_8859_1) + "|"
-          + new String(q.buf(), q.valOff(i), q.valLen(i), StandardCharsets.ISO_8859_1));
+      out.add(new String(q.keyBuf(i), q.keyOff(i), q.keyLen(i), StandardCharsets.ISO_8859_1) + "|"
+          + new String(q.valBuf(i), q.valOff(i), q.valLen(i), StandardCharsets.ISO_8859_1));
     }
     return out;
   }
