@@ -52,7 +52,7 @@ public final class BeaconDecoder {
   private final QueryString query = new QueryString();
   private final int[] slot = new int[P_COUNT];
   private byte[] pathScratch = new byte[256];
-  private final ByteInterner interner = new ByteInterner(1024);
+  private final ByteInterner interner = new ByteInterner(4096);
 
   private final VoteEvent vote = new VoteEvent();
   private final CanvassEvent canvass = new CanvassEvent();

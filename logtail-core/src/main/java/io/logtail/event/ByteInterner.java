@@ -22,14 +22,27 @@ final class ByteInterner {
     mask = capacityPowerOfTwo - 1;
   }
 
+  private static final java.lang.invoke.VarHandle LONG =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** A cheap hash: the first and last 8 bytes (or all of a short key) and the length. */
+  private static int hash(byte[] b, int off, int len) {
+    long x;
+    if (len >= 8) {
+      x = (long) LONG.get(b, off) * 0x9E3779B97F4A7C15L + (long) LONG.get(b, off + len - 8);
+    } else {
+      x = 0;
+      for (int i = 0; i < len; i++) {
+        x = x << 8 | (b[off + i] & 0xFF);
+      }
+    }
+    x = (x + len) * 0xC2B2AE3D27D4EB4FL;
+    return (int) (x ^ x >>> 29 ^ x >>> 47);
+  }
+
   /** The String of ASCII (or Latin-1) bytes b[off, off+len). */
   String intern(byte[] b, int off, int len) {
-    int h = len;
-    for (int i = 0; i < len; i++) {
-      h = 31 * h + b[off + i];
-    }
-    h ^= h >>> 16;
-    int slot = h & mask;
+    int slot = hash(b, off, len) & mask;
     byte[] k = keys[slot];
     if (k != null && k.length == len && java.util.Arrays.equals(k, 0, len, b, off, off + len)) {
       return values[slot];

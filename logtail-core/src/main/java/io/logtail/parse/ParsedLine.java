@@ -38,6 +38,7 @@ public final class ParsedLine {
   final byte[] timeKey = new byte[32];
   int timeKeyLen = -1;
   long timeKeyEpochMinute;
+  long tk0, tk1, tk2, tk3; // time_local key words (timeKeyLen 26)
 
   public ParsedLine() {}
 

@@ -22,24 +22,29 @@ public final class QueryString {
 
   private byte[] buf = new byte[512];
   private int d; // write position in buf
-  private final byte[][] keyBuf = new byte[MAX_PARAMS][];
-  private final byte[][] valBuf = new byte[MAX_PARAMS][];
+  private byte[] src;
+  // whether key/value i lives in buf (decoded) rather than in src: flags, not references, so the
+  // hot loop does no reference stores (GC write barriers)
+  private final boolean[] keyInBuf = new boolean[MAX_PARAMS];
+  private final boolean[] valInBuf = new boolean[MAX_PARAMS];
   private final int[] keyOff = new int[MAX_PARAMS];
   private final int[] keyLen = new int[MAX_PARAMS];
   private final int[] valOff = new int[MAX_PARAMS];
   private final int[] valLen = new int[MAX_PARAMS];
   private int count;
 
-  private static final long AMP = Swar.pattern((byte) '&');
+  // '%' (0x25) and '&' (0x26) share 0x24..0x27 once the low two bits are cleared; '$' and '\''
+  // then match too (rare in queries) and are filtered by the caller's exact checks
+  private static final long LOW2 = Swar.pattern((byte) 0xFC);
+  private static final long PCT_AMP = Swar.pattern((byte) 0x24);
   private static final long EQ = Swar.pattern((byte) '=');
-  private static final long PCT = Swar.pattern((byte) '%');
   private static final long PLUS = Swar.pattern((byte) '+');
 
-  /** Index of the first of {@code & = % +} in b[i, n), or n. */
+  /** Index of the first of {@code & = % +} in b[i, n) (maybe earlier: a {@code $} or {@code '}), or n. */
   private static int nextSpecial(byte[] b, int i, int n) {
     while (i + 8 <= n) {
       long w = Swar.load(b, i);
-      long m = Swar.eq(w, AMP) | Swar.eq(w, EQ) | Swar.eq(w, PCT) | Swar.eq(w, PLUS);
+      long m = Swar.eq(w & LOW2, PCT_AMP) | Swar.eq(w, EQ) | Swar.eq(w, PLUS);
       if (m != 0) {
         return i + Swar.first(m);
       }
@@ -62,6 +67,7 @@ public final class QueryString {
       buf = new byte[Math.max(len, buf.length * 2)];
     }
     d = 0;
+    this.src = src;
     int i = off;
     final int end = off + len;
     while (i < end) {
@@ -82,7 +88,7 @@ public final class QueryString {
           return BAD_PERCENT;
         }
       } else {
-        valBuf[count] = src;
+        valInBuf[count] = false;
         valOff[count] = i;
         valLen[count] = 0;
       }
@@ -101,10 +107,10 @@ public final class QueryString {
       int j = nextSpecial(src, i, end);
       byte c = j < end ? src[j] : (byte) '&';
       if (c == '&' || (c == '=' && isKey)) {
-        record(isKey, src, s, j - s);
+        record(isKey, false, s, j - s);
         return j;
       }
-      if (c == '=') {
+      if (c != '%' && c != '+') { // '=' inside a value, or a '$' / '\'' candidate
         i = j + 1;
         continue;
       }
@@ -137,18 +143,18 @@ public final class QueryString {
         }
       }
       d = w;
-      record(isKey, dst, ds, w - ds);
+      record(isKey, true, ds, w - ds);
       return i;
     }
   }
 
-  private void record(boolean isKey, byte[] b, int off, int len) {
+  private void record(boolean isKey, boolean inBuf, int off, int len) {
     if (isKey) {
-      keyBuf[count] = b;
+      keyInBuf[count] = inBuf;
       keyOff[count] = off;
       keyLen[count] = len;
     } else {
-      valBuf[count] = b;
+      valInBuf[count] = inBuf;
       valOff[count] = off;
       valLen[count] = len;
     }
@@ -158,9 +164,9 @@ public final class QueryString {
   public int count() { return count; }
 
   /** The buffer holding key i: the parsed source when it needed no decoding, else a scratch buffer. */
-  public byte[] keyBuf(int i) { return keyBuf[i]; }
+  public byte[] keyBuf(int i) { return keyInBuf[i] ? buf : src; }
   /** The buffer holding value i (see {@link #keyBuf}). */
-  public byte[] valBuf(int i) { return valBuf[i]; }
+  public byte[] valBuf(int i) { return valInBuf[i] ? buf : src; }
 
   public int keyOff(int i) { return keyOff[i]; }
   public int keyLen(int i) { return keyLen[i]; }

@@ -24,7 +24,12 @@ final class TimeParser {
       return INVALID;
     }
     long minute;
-    if (cacheHit(b, s, 18, s + 20, 6, cache)) {
+    // the 26 bytes as 4 words, the seconds digits (18, 19) masked out
+    long k0 = Swar.load(b, s);
+    long k1 = Swar.load(b, s + 8);
+    long k2 = Swar.load(b, s + 16) & 0xFFFFFFFF0000FFFFL;
+    long k3 = Swar.load(b, s + 18) >>> 48;
+    if (cache.timeKeyLen == 26 && k0 == cache.tk0 && k1 == cache.tk1 && k2 == cache.tk2 && k3 == cache.tk3) {
       minute = cache.timeKeyEpochMinute;
     } else {
       int day = two(b, s);
@@ -37,7 +42,12 @@ final class TimeParser {
       if (minute == INVALID) {
         return INVALID;
       }
-      store(b, s, 18, s + 20, 6, cache, minute);
+      cache.tk0 = k0;
+      cache.tk1 = k1;
+      cache.tk2 = k2;
+      cache.tk3 = k3;
+      cache.timeKeyLen = 26;
+      cache.timeKeyEpochMinute = minute;
     }
     return (minute * 60 + sec) * 1_000_000L;
   }
