@@ -379,26 +379,37 @@ public final class BeaconDecoder {
     return new String(b, off, len, StandardCharsets.ISO_8859_1);
   }
 
-  private static final int[] HEX = new int[256];
+  private static final java.lang.invoke.VarHandle LONG =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+  private static final long ONES = 0x0101010101010101L;
+  private static final long HIGHS = 0x8080808080808080L;
 
-  static {
-    java.util.Arrays.fill(HEX, -1);
-    for (int c = '0'; c <= '9'; c++) HEX[c] = c - '0';
-    for (int c = 'a'; c <= 'f'; c++) HEX[c] = c - 'a' + 10;
-    for (int c = 'A'; c <= 'F'; c++) HEX[c] = c - 'A' + 10;
-  }
-
-  private static boolean hex32(byte[] b, int off, int len, byte[] out) {
+  /**
+   * 64 hex digits (any case) to 32 bytes, 8 digits per step: each byte is range-checked without
+   * carries between bytes (all bytes are below 0x80 first), then the nibbles are paired.
+   */
+  static boolean hex32(byte[] b, int off, int len, byte[] out) {
     if (len != 64) {
       return false;
     }
-    for (int i = 0; i < 32; i++) {
-      int h = HEX[b[off + 2 * i] & 0xFF];
-      int l = HEX[b[off + 2 * i + 1] & 0xFF];
-      if ((h | l) < 0) {
+    for (int k = 0; k < 8; k++) {
+      long w = (long) LONG.get(b, off + 8 * k);
+      if ((w & HIGHS) != 0) {
         return false;
       }
-      out[i] = (byte) (h << 4 | l);
+      long digit = (w + 0x50 * ONES) & ~(w + 0x46 * ONES) & HIGHS; // 0x30..0x39
+      long lower = w | 0x20 * ONES;
+      long letter = (lower + 0x1F * ONES) & ~(lower + 0x19 * ONES) & HIGHS; // 'a'..'f' / 'A'..'F'
+      if ((digit | letter) != HIGHS) {
+        return false;
+      }
+      long nib = (w & 0x0F * ONES) + (letter >>> 7) * 9; // '0'->0 .. '9'->9, 'a'/'A'->10 .. 'f'/'F'->15
+      long pairs = (nib << 4) | (nib >>> 8); // bytes 0, 2, 4, 6 hold the decoded bytes
+      int o = 4 * k;
+      out[o] = (byte) pairs;
+      out[o + 1] = (byte) (pairs >>> 16);
+      out[o + 2] = (byte) (pairs >>> 32);
+      out[o + 3] = (byte) (pairs >>> 48);
     }
     return true;
   }
