@@ -313,6 +313,36 @@ class BeaconDecoderTest {
   }
 
   @Test
+  void escapeJsonAndCustomFormatsThroughTheProcessor() throws InterruptedException {
+    LogFormat json = LogFormat.compile("escape=json '{\"time\":\"$time_iso8601\",\"req\":\"$request\",'\n"
+        + "  '\"status\":$status,\"ua\":\"$http_user_agent\"}';");
+    RecordingSink s = new RecordingSink();
+    LineProcessor p = new LineProcessor(json, s);
+    String line = "{\"time\":\"2026-11-23T09:00:29+01:00\",\"req\":\"GET " + VOTE + "&eid=j\\u003a1 HTTP/1.1\","
+        + "\"status\":200,\"ua\":\"ua \\\"quoted\\\" \\\\\"}";
+    byte[] b = line.getBytes(StandardCharsets.UTF_8);
+    p.line(SRC, b, 0, b.length, 0, b.length + 1);
+    assertEquals("vote", s.last(), line);
+    VoteEvent v = (VoteEvent) s.lastEvent();
+    assertEquals("j:1", v.eid);
+    assertEquals(java.time.Instant.parse("2026-11-23T08:00:29Z").toEpochMilli() * 1000, v.timeMicros);
+
+    LogFormat custom = LogFormat.compile("$msec $request_method $request_uri $status");
+    p = new LineProcessor(custom, s);
+    b = ("1763888429.5 GET /b/canvass.gif?kind=visit&dwelling=d&canvasser=u&lat=-0.29&lon=0.29&eid=e 200")
+        .getBytes(StandardCharsets.US_ASCII);
+    p.line(SRC, b, 0, b.length, 0, b.length + 1);
+    assertEquals("canvass", s.last());
+    CanvassEvent c = (CanvassEvent) s.lastEvent();
+    assertEquals(1763888429_500_000L, c.timeMicros);
+    assertEquals(-290, c.cellLat);
+    assertEquals(290, c.cellLon);
+    b = "1763888429.5 HEAD /b/vote.gif 200".getBytes(StandardCharsets.US_ASCII);
+    p.line(SRC, b, 0, b.length, 0, b.length + 1);
+    assertEquals("method_not_get", s.last());
+  }
+
+  @Test
   void oversizedLineIsRejectedWithItsHead() throws InterruptedException {
     RecordingSink s = new RecordingSink();
     LineProcessor p = new LineProcessor(LogFormat.COMBINED, s);
