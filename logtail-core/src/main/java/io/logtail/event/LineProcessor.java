@@ -56,7 +56,12 @@ public final class LineProcessor implements LineSink {
     }
     switch (o) {
       case VOTE:
-        sink.vote(source, startOffset, endOffset, decoder.vote());
+        VoteEvent v = decoder.vote();
+        v.raw = buf;
+        v.rawOff = off;
+        v.rawLen = len;
+        sink.vote(source, startOffset, endOffset, v);
+        v.raw = null;
         break;
       case CANVASS:
         sink.canvass(source, startOffset, endOffset, decoder.canvass());

@@ -147,7 +147,7 @@ public final class Worker implements AutoCloseable {
         b.tick();
       }
     };
-    tailer = new Tailer(tc, lookup, sink);
+    tailer = new Tailer(tc, sink, lookup);
 
     List<CommitListener> listeners = new ArrayList<>();
     listeners.add(binlog);
