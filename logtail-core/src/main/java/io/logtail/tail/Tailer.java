@@ -129,7 +129,30 @@ public final class Tailer implements AutoCloseable {
     }
     long consumed = 0;
     boolean allAtEnd = true;
-    for (TrackedStream s : new ArrayList<>(streams.values())) {
+    // Streams are read oldest file first (by modification time; gzip and logrotate keep it), and a
+    // newer stream is not read while an older one still has bytes beyond this pass's budget: lines
+    // are delivered in log order across rotated files, which decides which vote came first.
+    List<TrackedStream> order = new ArrayList<>(streams.values());
+    Map<TrackedStream, Long> mtimes = new java.util.IdentityHashMap<>();
+    for (TrackedStream s : order) {
+      TrackedFile f = chooseActive(s);
+      long m = Long.MAX_VALUE;
+      if (f != null) {
+        try {
+          m = java.nio.file.Files.getLastModifiedTime(f.path).toMillis();
+        } catch (IOException e) {
+          m = Long.MAX_VALUE; // deleted while open: order it last, it is read to its end anyway
+        }
+      }
+      mtimes.put(s, m);
+    }
+    order.sort(java.util.Comparator.comparingLong(mtimes::get));
+    boolean olderPending = false;
+    for (TrackedStream s : order) {
+      if (olderPending) {
+        allAtEnd = false;
+        break;
+      }
       TrackedFile f = chooseActive(s);
       if (f == null) continue;
       if (s.active != f) {
@@ -150,6 +173,7 @@ public final class Tailer implements AutoCloseable {
           if (f.gz) f.gzip.close();
         } else {
           allAtEnd = false;
+          olderPending = true;
         }
         if (problems.resolved(f.key)) log.info("{}: the problem reported earlier is resolved", f);
       } catch (IOException e) {

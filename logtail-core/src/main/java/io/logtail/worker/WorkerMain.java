@@ -37,19 +37,19 @@ public final class WorkerMain implements Callable<Integer> {
     }
     try (Database db = DatabaseSetup.open(options)) {
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
-      Thread hook = new Thread(() -> {
-        w.stop();
-        try {
-          w.awaitStopped(Duration.ofSeconds(30));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "logtail-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
+      // SIGTERM and SIGINT ask for a clean stop; the process then exits 0 once the current batch is
+      // committed and the binlog synced (a JVM shutdown hook would end with status 143 instead)
+      for (String sig : new String[] {"TERM", "INT"}) {
+        sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+          log.info("SIG{} received: stopping after the current batch", sig);
+          w.stop();
+        });
+      }
       w.start();
       while (!w.awaitStopped(Duration.ofSeconds(1))) {
         // the worker runs until stopped or failed
       }
+      log.info("worker stopped; last batch {}", w.stats().lastBatchId.get());
       if (w.failure() != null) {
         log.error("worker failed: {}", w.failure().toString());
         return 3;

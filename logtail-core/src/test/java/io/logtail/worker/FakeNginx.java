@@ -81,6 +81,7 @@ final class FakeNginx implements AutoCloseable {
         OutputStream o = new GZIPOutputStream(Files.newOutputStream(to))) {
       in.transferTo(o);
     }
+    Files.setLastModifiedTime(to, Files.getLastModifiedTime(from)); // gzip(1) keeps the mtime
   }
 
   long written() {

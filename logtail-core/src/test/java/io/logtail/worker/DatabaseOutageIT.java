@@ -1,0 +1,71 @@
+package io.logtail.worker;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.logtail.db.Database;
+import io.logtail.db.EmbeddedPostgres;
+import io.logtail.db.TestDatabase;
+import io.logtail.gen.LogGenerator;
+import io.logtail.util.Ticker;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * PostgreSQL is stopped in the middle of an ingest and started again: the worker keeps running
+ * (no restart), pauses reading while the database is away, shows the outage, and afterwards the
+ * database matches the log exactly.
+ */
+class DatabaseOutageIT {
+  @TempDir Path dir;
+
+  @Test
+  void postgresStoppedAndRestartedMidRun() throws Exception {
+    EmbeddedPostgres.Config pgc = EmbeddedPostgres.builder().dataDir(dir.resolve("pg"))
+        .binariesCacheDir(TestDatabase.binariesCacheDir()).port(TestDatabase.freePort()).build();
+    EmbeddedPostgres pg = EmbeddedPostgres.start(pgc);
+    LogGenerator gen = new LogGenerator(11, new LogGenerator.Mix());
+    try (Database db = Database.builder(pg.jdbcUrl()).connectionTimeout(Duration.ofSeconds(2)).build();
+        FakeNginx nginx = new FakeNginx(dir.resolve("access.log"))) {
+      db.migrate();
+      write(nginx, gen, 100_000);
+      WorkerConfig cfg = new WorkerConfig().node("outage").addLog(dir.resolve("access.log*").toString())
+          .binlogDir(dir.resolve("binlog")).flushInterval(Duration.ofMillis(50)).batchMaxLines(5_000);
+      Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
+      w.start();
+      try {
+        DbAssert.await(Duration.ofSeconds(60), "some batches committed", () -> w.stats().batches.get() >= 3);
+        pg.stop();
+        write(nginx, gen, 100_000);
+        DbAssert.await(Duration.ofSeconds(60), "the flusher to notice the outage",
+            () -> !w.flusher().databaseReachable());
+        assertFalse(w.isStopped(), "worker keeps running while the database is away");
+        long during = w.stats().lines.get();
+        pg = EmbeddedPostgres.start(pgc);
+        write(nginx, gen, 50_000);
+        long total = nginx.written();
+        DbAssert.await(Duration.ofSeconds(120), "all bytes committed after the outage",
+            () -> DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset),0) FROM sources") == total);
+        assertTrue(w.flusher().databaseReachable(), "status shows the database reachable again");
+        assertTrue(w.stats().lines.get() > during);
+        assertNull(w.failure(), "no worker failure, no restart");
+      } finally {
+        w.close();
+      }
+      DbAssert.assertMatches(db.dataSource(), gen.expected());
+    } finally {
+      pg.stop();
+    }
+  }
+
+  static void write(FakeNginx nginx, LogGenerator gen, int lines) throws Exception {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < lines; i++) {
+      sb.append(gen.nextLine());
+    }
+    nginx.write(sb.toString());
+  }
+}
