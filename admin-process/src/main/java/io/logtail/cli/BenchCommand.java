@@ -1,0 +1,434 @@
+package io.logtail.cli;
+
+import io.logtail.db.Database;
+import io.logtail.db.EmbeddedPostgres;
+import io.logtail.gen.LogGenerator;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code logtail bench}: end-to-end throughput of the worker against the ceiling of plain binary COPY
+ * of the same rows into the same tables.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {
+      "Measures ingest throughput against the COPY ceiling.",
+      "Deterministic: generates --lines lines with the log generator (seed",
+      "--seed) into <work-dir>/access.log (reused when it was made with the same lines and seed), starts",
+      "fresh databases bench_ingest and bench_copy (embedded PostgreSQL under <work-dir>/pg, or on the",
+      "server of --db-url, whose user must be allowed to create databases), then",
+      "  (a) ingest: runs a worker as a child JVM (-Xmx256m) and times it from launch until the database's",
+      "      committed offset equals the file size; samples its peak RSS and CPU time;",
+      "  (b) COPY ceiling: loads the same rows ingest produced (votes, canvass_records, rejects) into",
+      "      bench_copy with plain binary COPY, one transaction per table, timed.",
+      "Checks the ingested counts against what the generator says they must be.",
+      "",
+      "Exit status: 0 done; 1 MISMATCH of counts, or the run failed; 2 bad options (or --rate: not",
+      "implemented yet)."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--lines", defaultValue = "5000000", description = "Lines to generate. Default: ${DEFAULT-VALUE}.")
+  long lines;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Generator seed: same seed, same file. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--work-dir", paramLabel = "DIR", defaultValue = "target/bench",
+      description = "Where the log, the databases and the worker's data go. Default: ${DEFAULT-VALUE}.")
+  Path workDir;
+
+  @Option(names = "--db-url", paramLabel = "JDBC_URL",
+      description = "A PostgreSQL server to run on instead of the embedded one, e.g. jdbc:postgresql://db:5432/postgres;"
+          + " the databases bench_ingest and bench_copy are DROPPED and created there.")
+  String dbUrl;
+
+  @Option(names = "--db-user", defaultValue = "${env:LOGTAIL_DB_USER}", description = "Database user (or in the URL). Env: LOGTAIL_DB_USER.")
+  String dbUser;
+
+  @Option(names = "--db-password", defaultValue = "${env:LOGTAIL_DB_PASSWORD}", description = "Database password; prefer the environment. Env: LOGTAIL_DB_PASSWORD.")
+  String dbPassword;
+
+  @Option(names = "--db-port", defaultValue = "54339",
+      description = "Port of the embedded PostgreSQL of the bench (loopback only). Default: ${DEFAULT-VALUE}.")
+  int dbPort;
+
+  @Option(names = "--timeout", defaultValue = "30m", converter = io.logtail.worker.DurationConverter.class,
+      description = "Give up on ingest after this long. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  @Option(names = "--json", description = "Print the figures as one JSON object.")
+  boolean json;
+
+  @Option(names = "--rate", paramLabel = "R", description = "(not implemented yet) lines per second to append at.")
+  Long rate;
+
+  @Option(names = "--duration", paramLabel = "D", description = "(not implemented yet) how long to append at --rate.")
+  String duration;
+
+  private static final String[] TABLES = {"votes", "canvass_records", "rejects"};
+
+  /** What the sidecar records about a generated log. */
+  record Generated(long lines, long seed, long size, long votes, long canvass, long rejects) {}
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    PrintWriter out = spec.commandLine().getOut();
+    if (rate != null || duration != null) {
+      err.println("logtail bench: --rate/--duration mode is not implemented yet; run without them "
+          + "(a backlog of --lines lines)");
+      return 2;
+    }
+    if (lines < 1) {
+      err.println("logtail bench: --lines must be at least 1; was " + lines);
+      return 2;
+    }
+    workDir = workDir.toAbsolutePath();
+    Files.createDirectories(workDir);
+    Path log = workDir.resolve("access.log");
+    Generated gen = generate(log, err);
+    double fileMb = gen.size() / 1e6;
+
+    EmbeddedPostgres pg = null;
+    String ingestUrl;
+    String copyUrl;
+    String user = blankToNull(dbUser);
+    String password = blankToNull(dbPassword);
+    if (dbUrl == null || dbUrl.isBlank()) {
+      err.println("bench: starting the embedded PostgreSQL under " + workDir.resolve("pg") + " (port " + dbPort + ")");
+      err.flush();
+      pg = EmbeddedPostgres.builder().dataDir(workDir.resolve("pg")).port(dbPort).start();
+      try (Connection c = pg.connect(EmbeddedPostgres.DATABASE)) {
+        recreate(c);
+      }
+      ingestUrl = pg.jdbcUrl("bench_ingest");
+      copyUrl = pg.jdbcUrl("bench_copy");
+      user = null;
+      password = null;
+    } else {
+      try (Connection c = DriverManager.getConnection(dbUrl, props(user, password))) {
+        recreate(c);
+      } catch (SQLException e) {
+        err.println("logtail bench: cannot create the bench databases on " + Database.redact(dbUrl) + ": "
+            + e.getMessage() + " (the user needs CREATEDB; check --db-url/--db-user/--db-password)");
+        return 1;
+      }
+      ingestUrl = withDatabase(dbUrl, "bench_ingest");
+      copyUrl = withDatabase(dbUrl, "bench_copy");
+    }
+    try {
+      for (String u : List.of(ingestUrl, copyUrl)) {
+        try (Database d = Database.builder(u).user(user).password(password).maxPoolSize(2).build()) {
+          d.migrate();
+        }
+      }
+      Path workerDir = workDir.resolve("worker");
+      deleteTree(workerDir);
+      Files.createDirectories(workerDir);
+
+      // (a) ingest by a child worker JVM
+      Ingest ing = ingest(log, gen.size(), ingestUrl, user, password, workerDir, err);
+      if (ing == null) {
+        return 1;
+      }
+      long[] counts = new long[3];
+      try (Connection c = DriverManager.getConnection(ingestUrl, props(user, password))) {
+        for (int i = 0; i < TABLES.length; i++) {
+          counts[i] = queryLong(c, "SELECT count(*) FROM " + TABLES[i]);
+        }
+      }
+      boolean mismatch = counts[0] != gen.votes() || counts[1] != gen.canvass() || counts[2] != gen.rejects();
+
+      // (b) COPY ceiling: export the ingested rows first (untimed), then COPY them into bench_copy (timed)
+      List<Path> dumps = new ArrayList<>();
+      try (Connection c = DriverManager.getConnection(ingestUrl, props(user, password))) {
+        CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+        for (String t : TABLES) {
+          Path f = workDir.resolve("copy-" + t + ".bin");
+          try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(f), 1 << 20)) {
+            cm.copyOut("COPY " + t + " TO STDOUT (FORMAT binary)", os);
+          }
+          dumps.add(f);
+        }
+      }
+      err.println("bench: COPY of the same rows into bench_copy...");
+      err.flush();
+      long copyRows = 0;
+      long c0 = System.nanoTime();
+      try (Connection c = DriverManager.getConnection(copyUrl, props(user, password))) {
+        c.setAutoCommit(false);
+        CopyManager cm = c.unwrap(PGConnection.class).getCopyAPI();
+        for (int i = 0; i < TABLES.length; i++) {
+          try (InputStream is = Files.newInputStream(dumps.get(i))) {
+            copyRows += cm.copyIn("COPY " + TABLES[i] + " FROM STDIN (FORMAT binary)", is, 1 << 16);
+          }
+          c.commit();
+        }
+      }
+      double copySeconds = (System.nanoTime() - c0) / 1e9;
+      for (Path f : dumps) {
+        Files.deleteIfExists(f);
+      }
+
+      double linesPerSec = lines / ing.seconds;
+      double copyRowsPerSec = copyRows / copySeconds;
+      double ratio = copySeconds / ing.seconds;
+      if (json) {
+        out.printf(Locale.ROOT, "{\"lines\":%d,\"seed\":%d,\"fileMB\":%.1f,\"ingestSeconds\":%.3f,\"linesPerSecond\":%.0f,"
+                + "\"copyRows\":%d,\"copySeconds\":%.3f,\"copyRowsPerSecond\":%.0f,\"ratio\":%.3f,\"peakRssMB\":%.1f,"
+                + "\"rssMB\":%.1f,\"cpuSeconds\":%.2f,\"votes\":%d,\"canvass\":%d,\"rejects\":%d,\"countsMatch\":%b}%n",
+            lines, seed, fileMb, ing.seconds, linesPerSec, copyRows, copySeconds, copyRowsPerSec, ratio,
+            ing.peakRssKb / 1024.0, ing.rssKb / 1024.0, ing.cpuSeconds, counts[0], counts[1], counts[2], !mismatch);
+      } else {
+        out.printf(Locale.ROOT, "lines            %d (seed %d)%n", lines, seed);
+        out.printf(Locale.ROOT, "file             %.1f MB%n", fileMb);
+        out.printf(Locale.ROOT, "ingest           %.2f s  (%.0f lines/s)%n", ing.seconds, linesPerSec);
+        out.printf(Locale.ROOT, "COPY ceiling     %.2f s  (%d rows, %.0f rows/s)%n", copySeconds, copyRows, copyRowsPerSec);
+        out.printf(Locale.ROOT, "ratio            %.3f  (COPY seconds / ingest seconds)%n", ratio);
+        out.printf(Locale.ROOT, "worker peak RSS  %.1f MB  (at end %.1f MB)%n", ing.peakRssKb / 1024.0, ing.rssKb / 1024.0);
+        out.printf(Locale.ROOT, "worker CPU       %.2f s%n", ing.cpuSeconds);
+        out.printf(Locale.ROOT, "rows             votes %d, canvass %d, rejects %d%n", counts[0], counts[1], counts[2]);
+      }
+      out.flush();
+      if (mismatch) {
+        err.printf("MISMATCH: ingest gave votes %d, canvass %d, rejects %d; the generator expects votes %d, "
+                + "canvass %d, rejects %d. Lines were lost or doubled: look at %s and the bench_ingest database%n",
+            counts[0], counts[1], counts[2], gen.votes(), gen.canvass(), gen.rejects(), workDir.resolve("worker.log"));
+        return 1;
+      }
+      return 0;
+    } finally {
+      if (pg != null && !pg.reused()) {
+        pg.stop();
+      }
+    }
+  }
+
+  private Generated generate(Path log, PrintWriter err) throws IOException {
+    Path side = workDir.resolve("access.log.gen");
+    if (Files.exists(log) && Files.exists(side)) {
+      Properties p = new Properties();
+      try (InputStream is = Files.newInputStream(side)) {
+        p.load(is);
+      }
+      Generated g = new Generated(Long.parseLong(p.getProperty("lines", "-1")), Long.parseLong(p.getProperty("seed", "-1")),
+          Long.parseLong(p.getProperty("size", "-1")), Long.parseLong(p.getProperty("votes", "-1")),
+          Long.parseLong(p.getProperty("canvass", "-1")), Long.parseLong(p.getProperty("rejects", "-1")));
+      if (g.lines() == lines && g.seed() == seed && g.size() == Files.size(log)) {
+        err.println("bench: reusing " + log + " (" + lines + " lines, seed " + seed + ")");
+        return g;
+      }
+    }
+    Files.deleteIfExists(side);
+    err.println("bench: generating " + lines + " lines (seed " + seed + ") into " + log);
+    err.flush();
+    LogGenerator gen = new LogGenerator(seed, new LogGenerator.Mix());
+    long t0 = System.nanoTime();
+    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(log), 1 << 20)) {
+      for (long i = 0; i < lines; i++) {
+        os.write(gen.nextLine().getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    LogGenerator.Expected e = gen.expected();
+    Generated g = new Generated(lines, seed, Files.size(log), e.votes, e.canvass, e.rejected());
+    Properties p = new Properties();
+    p.setProperty("lines", Long.toString(g.lines()));
+    p.setProperty("seed", Long.toString(g.seed()));
+    p.setProperty("size", Long.toString(g.size()));
+    p.setProperty("votes", Long.toString(g.votes()));
+    p.setProperty("canvass", Long.toString(g.canvass()));
+    p.setProperty("rejects", Long.toString(g.rejects()));
+    try (OutputStream os = Files.newOutputStream(side)) {
+      p.store(os, "logtail bench: what generated access.log, and the outcome the database must have");
+    }
+    err.printf(Locale.ROOT, "bench: generated %.1f MB in %.1f s%n", g.size() / 1e6, (System.nanoTime() - t0) / 1e9);
+    return g;
+  }
+
+  record Ingest(double seconds, long peakRssKb, long rssKb, double cpuSeconds) {}
+
+  private Ingest ingest(Path log, long size, String url, String user, String password, Path workerDir,
+      PrintWriter err) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib:jdwp")) {
+        cmd.add(a);
+      }
+    }
+    cmd.add("-Xmx256m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.logtail.worker.WorkerMain");
+    cmd.addAll(List.of("--log", log.toString(), "--db-url", url, "--data-dir", workerDir.toString(),
+        "--node-id", "bench"));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().remove("LOGTAIL_DB_USER");
+    pb.environment().remove("LOGTAIL_DB_PASSWORD");
+    if (user != null) {
+      pb.environment().put("LOGTAIL_DB_USER", user);
+    }
+    if (password != null) {
+      pb.environment().put("LOGTAIL_DB_PASSWORD", password);
+    }
+    Path wlog = workDir.resolve("worker.log");
+    pb.redirectErrorStream(true).redirectOutput(wlog.toFile());
+    err.println("bench: ingest by a worker JVM (log in " + wlog + ")...");
+    err.flush();
+    try (Connection c = DriverManager.getConnection(url, props(user, password))) {
+      long t0 = System.nanoTime();
+      Process p = pb.start();
+      try {
+        long deadline = t0 + timeout.toNanos();
+        long lastReport = t0;
+        long committed = 0;
+        while (true) {
+          committed = queryLong(c, "SELECT coalesce(sum(committed_offset), 0) FROM sources");
+          long now = System.nanoTime();
+          if (committed >= size) {
+            break;
+          }
+          if (!p.isAlive()) {
+            err.println("logtail bench: the worker exited (status " + p.exitValue() + ") at " + committed + " of "
+                + size + " bytes; see " + wlog);
+            return null;
+          }
+          if (now > deadline) {
+            err.println("logtail bench: ingest did not finish within --timeout " + timeout + " (" + committed + " of "
+                + size + " bytes committed); see " + wlog);
+            return null;
+          }
+          if (now - lastReport >= 5_000_000_000L) {
+            lastReport = now;
+            err.printf(Locale.ROOT, "  %.0f s: %.1f%% committed%n", (now - t0) / 1e9, 100.0 * committed / size);
+            err.flush();
+          }
+          Thread.sleep(100);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long pid = p.pid();
+        long hwm = procStatusKb(pid, "VmHWM");
+        long rss = procStatusKb(pid, "VmRSS");
+        double cpu = cpuSeconds(pid);
+        return new Ingest(seconds, hwm, rss, cpu);
+      } finally {
+        p.destroy(); // SIGTERM: the worker commits what it holds and syncs the binlog
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+          err.println("bench: the worker did not stop within 60 s of SIGTERM; killing it");
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
+
+  static long procStatusKb(long pid, String field) {
+    try {
+      for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (l.startsWith(field + ":")) {
+          return Long.parseLong(l.substring(field.length() + 1).trim().split("\\s+")[0]);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or the process is gone
+    }
+    return -1;
+  }
+
+  /** utime + stime of /proc/PID/stat in seconds, assuming 100 clock ticks a second. */
+  static double cpuSeconds(long pid) {
+    try {
+      String s = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      // after "pid (comm) ", fields start at 3 (state): utime is field 14, stime 15
+      return (Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3])) / 100.0;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private static void recreate(Connection c) throws SQLException {
+    c.setAutoCommit(true);
+    try (Statement st = c.createStatement()) {
+      for (String db : List.of("bench_ingest", "bench_copy")) {
+        st.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+        st.execute("CREATE DATABASE " + db);
+      }
+    }
+  }
+
+  /** The URL with its database name replaced. */
+  static String withDatabase(String url, String db) {
+    String prefix = "jdbc:postgresql://";
+    if (!url.startsWith(prefix)) {
+      throw new IllegalArgumentException("--db-url must look like jdbc:postgresql://host:port/database; was "
+          + Database.redact(url));
+    }
+    int q = url.indexOf('?');
+    String base = q < 0 ? url : url.substring(0, q);
+    String query = q < 0 ? "" : url.substring(q);
+    int slash = base.indexOf('/', prefix.length());
+    String hostPart = slash < 0 ? base : base.substring(0, slash);
+    return hostPart + "/" + db + query;
+  }
+
+  private static Properties props(String user, String password) {
+    Properties p = new Properties();
+    if (user != null) {
+      p.setProperty("user", user);
+    }
+    if (password != null) {
+      p.setProperty("password", password);
+    }
+    return p;
+  }
+
+  private static long queryLong(Connection c, String sql) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
