@@ -35,17 +35,31 @@ public final class WorkerMain implements Callable<Integer> {
       System.err.println("logtail worker: " + e.getMessage());
       return 2;
     }
+    // SIGTERM and SIGINT ask for a clean stop, from the first moment: the process then exits 0 once
+    // the current batch is committed and the binlog synced (a JVM shutdown hook would end with 143)
+    java.util.concurrent.atomic.AtomicReference<Worker> running = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean stopRequested = new java.util.concurrent.atomic.AtomicBoolean();
+    for (String sig : new String[] {"TERM", "INT"}) {
+      sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
+        log.info("SIG{} received: stopping after the current batch", sig);
+        stopRequested.set(true);
+        Worker r = running.get();
+        if (r != null) {
+          r.stop();
+        }
+      });
+    }
     try (Database db = DatabaseSetup.open(options)) {
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
-      // SIGTERM and SIGINT ask for a clean stop; the process then exits 0 once the current batch is
-      // committed and the binlog synced (a JVM shutdown hook would end with status 143 instead)
-      for (String sig : new String[] {"TERM", "INT"}) {
-        sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> {
-          log.info("SIG{} received: stopping after the current batch", sig);
-          w.stop();
-        });
+      running.set(w);
+      if (stopRequested.get()) {
+        log.info("stopped before the worker started");
+        return 0;
       }
       w.start();
+      if (stopRequested.get()) {
+        w.stop();
+      }
       while (!w.awaitStopped(Duration.ofSeconds(1))) {
         // the worker runs until stopped or failed
       }

@@ -103,8 +103,10 @@ class WorkerCrashIT {
           + " batches when killed (mid-ingest), was " + progressed + "; committed " + committedBeforeFinal
           + " of " + total + " bytes");
 
+      long startsBefore = resumed();
       Process last = startWorker(url);
       try {
+        DbAssert.await(Duration.ofMinutes(1), "the final worker to start", () -> resumed() > startsBefore);
         DbAssert.await(Duration.ofMinutes(4), "all " + total + " bytes committed",
             () -> DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset),0) FROM sources") == total);
       } finally {
@@ -138,6 +140,15 @@ class WorkerCrashIT {
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile()))
         .start();
+  }
+
+  /** How many times a worker logged that it resumed (started its threads). */
+  private long resumed() {
+    try (var lines = java.nio.file.Files.lines(dir.resolve("worker.log"), java.nio.charset.StandardCharsets.ISO_8859_1)) {
+      return lines.filter(l -> l.contains("resuming")).count();
+    } catch (java.io.IOException e) {
+      return 0;
+    }
   }
 
   static String cp() {
