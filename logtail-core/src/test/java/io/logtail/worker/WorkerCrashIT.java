@@ -28,7 +28,7 @@ class WorkerCrashIT {
   static final int LINES = 1_000_000;
   static final int KILLS = 20;
 
-  @TempDir Path dir;
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path dir;
 
   @Test
   void killNineTwentyTimesDuringIngestWithRotation() throws Exception {
@@ -46,8 +46,8 @@ class WorkerCrashIT {
           if (i % 2000 == 0) {
             nginx.write(sb.toString());
             sb.setLength(0);
-            // pace at about 80k lines/s so that kills and rotations happen during ingest
-            long due = t0 + (long) i * 12_500L;
+            // pace at about 30k lines/s (33 s in all) so that kills and rotations happen during ingest
+            long due = t0 + (long) i * 33_333L;
             long wait = due - System.nanoTime();
             if (wait > 0) {
               java.util.concurrent.locks.LockSupport.parkNanos(wait);
@@ -70,18 +70,29 @@ class WorkerCrashIT {
     List<Integer> exits = new ArrayList<>();
     try (Database db = Database.builder(url).build()) {
       db.migrate();
-      long extra = 0;
       int rounds = 0;
+      int midIngest = 0;
       int progressed = 0;
       long before = 0;
       String committed = "SELECT coalesce(sum(committed_offset),0) FROM sources";
-      // kill at a random moment; a round in which the (slow-starting) JVM committed nothing makes the
-      // next ones wait longer, so that most kills land in the middle of ingest
-      for (int k = 0; k < KILLS; k++) {
+      // kill at random moments until 20 kills landed mid-ingest (bytes written but not yet committed):
+      // every other round at a random time after launch (often during start-up and recovery), the
+      // others at a random time after the worker said it resumed (during batches)
+      while (midIngest < KILLS && rounds < 3 * KILLS) {
+        long startsBefore = resumed();
         Process p = startWorker(url);
-        long ms = 300 + rnd.nextInt(2200) + extra;
-        boolean exited = p.waitFor(ms, TimeUnit.MILLISECONDS);
+        boolean exited;
+        if (rounds % 2 == 0) {
+          exited = p.waitFor(300 + rnd.nextInt(2200), TimeUnit.MILLISECONDS);
+        } else {
+          DbAssert.await(Duration.ofMinutes(1), "worker start", () -> resumed() > startsBefore || !p.isAlive());
+          exited = p.waitFor(200 + rnd.nextInt(2800), TimeUnit.MILLISECONDS);
+        }
         if (!exited) {
+          long atKill = DbAssert.query(db.dataSource(), committed);
+          if (atKill < nginx.written()) {
+            midIngest++;
+          }
           p.toHandle().destroyForcibly();
           p.waitFor(30, TimeUnit.SECONDS);
         }
@@ -89,8 +100,6 @@ class WorkerCrashIT {
         long now = DbAssert.query(db.dataSource(), committed);
         if (now > before) {
           progressed++;
-        } else {
-          extra += 1000;
         }
         before = now;
         rounds++;
@@ -99,9 +108,12 @@ class WorkerCrashIT {
       assertEquals(null, writerError.get());
       long total = nginx.written();
       long committedBeforeFinal = DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset),0) FROM sources");
-      assertTrue(progressed >= KILLS / 2, "at least half of the " + rounds + " killed workers had committed"
-          + " batches when killed (mid-ingest), was " + progressed + "; committed " + committedBeforeFinal
-          + " of " + total + " bytes");
+      System.out.printf("WorkerCrashIT: %d rounds, %d kills mid-ingest, %d rounds committed batches, %d of %d bytes committed before the last run%n",
+          rounds, midIngest, progressed, committedBeforeFinal, total);
+      assertTrue(midIngest >= KILLS, KILLS + " workers killed with bytes still to commit, was " + midIngest
+          + " in " + rounds + " rounds");
+      assertTrue(progressed >= KILLS / 3, "killed workers committed batches in " + progressed + " of "
+          + rounds + " rounds; committed " + committedBeforeFinal + " of " + total + " bytes before the last run");
 
       long startsBefore = resumed();
       Process last = startWorker(url);
@@ -115,7 +127,7 @@ class WorkerCrashIT {
       }
       assertEquals(0, last.exitValue(), "clean exit after SIGTERM");
       long killed = exits.stream().filter(e -> e == 137).count();
-      assertTrue(killed >= KILLS, "every worker was killed with SIGKILL, exits: " + exits);
+      assertTrue(killed >= KILLS, "at least " + KILLS + " workers ended by SIGKILL, exits: " + exits);
       DbAssert.assertMatches(db.dataSource(), gen.expected());
     } finally {
       nginx.close();
@@ -136,7 +148,7 @@ class WorkerCrashIT {
     cmd.add(WorkerMain.class.getName());
     cmd.addAll(List.of("--log", dir.resolve("access.log*").toString(), "--db-url", url,
         "--data-dir", dir.resolve("data").toString(), "--node-id", "crash", "--flush-interval", "100ms",
-        "--batch-lines", "20000"));
+        "--batch-lines", "2000"));
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile()))
         .start();
