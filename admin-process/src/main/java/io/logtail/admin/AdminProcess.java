@@ -109,7 +109,8 @@ public final class AdminProcess implements AutoCloseable {
     }
     dbReachable = db.reachable(Duration.ofSeconds(2));
     dbCheckedAt = System.currentTimeMillis();
-    log.info("admin: status port on http://{}/status; database {}", server.address(), db.redactedUrl());
+    log.info("admin: status port on http://{}:{}/status; database {}", server.address().getHostString(),
+        server.address().getPort(), db.redactedUrl());
     prober = new Thread(this::probeLoop, "logtail-admin-dbprobe");
     prober.setDaemon(true);
     prober.start();
@@ -207,12 +208,19 @@ public final class AdminProcess implements AutoCloseable {
       log.warn("admin: cannot delete {}: {}", statusFile, e.toString());
     }
     List<String> cmd = workerCommand();
-    ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+    // the worker's output (logback, on stderr) goes to the admin's stderr, each line prefixed with its pid
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
+        .redirectErrorStream(true);
     if (wo.dbPassword != null && !wo.dbPassword.isBlank()) {
       pb.environment().put("LOGTAIL_DB_PASSWORD", wo.dbPassword);
     }
     try {
       Process p = pb.start();
+      workerComplaint = null;
+      Thread pump = new Thread(() -> pump(p), "logtail-worker-output-" + p.pid());
+      pump.setDaemon(true);
+      pump.start();
+      this.pump = pump;
       spawnedAt = System.currentTimeMillis();
       workerStatus = null;
       statusMtime = 0;
@@ -223,6 +231,24 @@ public final class AdminProcess implements AutoCloseable {
       lastError = "cannot start the worker JVM: " + e.getMessage();
       log.error("admin: {}", lastError);
       scheduleRestart(System.currentTimeMillis());
+    }
+  }
+
+  private volatile String workerComplaint;
+  private volatile Thread pump;
+
+  private void pump(Process p) {
+    String prefix = "worker[" + p.pid() + "] ";
+    try (java.io.BufferedReader r = new java.io.BufferedReader(
+        new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        System.err.println(prefix + line);
+        if (line.startsWith("logtail worker: ") || line.contains(" ERROR ")) {
+          workerComplaint = line.length() > 500 ? line.substring(0, 500) + "..." : line;
+        }
+      }
+    } catch (IOException e) {
+      // the worker is gone
     }
   }
 
@@ -291,6 +317,14 @@ public final class AdminProcess implements AutoCloseable {
     e.put("at", now);
     e.put("pid", p.pid());
     lastExit = e;
+    Thread t = pump;
+    if (t != null) {
+      try {
+        t.join(1000);   // the worker's last words, for last_error
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
     JsonNode st = workerStatus;
     if (st != null) {
       JsonNode ev = st.path("events");
@@ -300,6 +334,9 @@ public final class AdminProcess implements AutoCloseable {
     }
     if (!heartbeatKilled) {
       String failure = st == null ? null : st.path("failure").asText(null);
+      if (failure == null) {
+        failure = workerComplaint;
+      }
       lastError = (code > 128 ? "worker killed by signal " + (code - 128) + " (exit status " + code + ")"
           : "worker exited with status " + code) + (failure == null ? "" : ": " + failure);
     }
