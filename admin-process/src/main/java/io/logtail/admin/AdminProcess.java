@@ -385,6 +385,14 @@ public final class AdminProcess implements AutoCloseable {
       } catch (InterruptedException e) {
         p.destroyForcibly();
       }
+      Thread t = pump;
+      if (t != null) {
+        try {
+          t.join(1000);   // the worker's last log lines, before this process exits
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       if (!p.isAlive()) {
         int code = p.exitValue();
         ObjectNode e = JsonNodeFactory.instance.objectNode();
