@@ -128,11 +128,14 @@ public final class AdminProcess implements AutoCloseable {
   }
 
   /** Asks for a clean stop: SIGTERM to the worker, wait for it (at most 30 s), then stop. */
-  public void stop() {
+  public synchronized void stop() {
+    if (stopping) {
+      return;   // a second SIGTERM changes nothing: the worker is given its 30 s
+    }
     stopping = true;
     Thread s = supervisor;
     if (s != null) {
-      s.interrupt();
+      s.interrupt();   // wakes the supervisor from its 100 ms pause
     }
   }
 
@@ -371,6 +374,7 @@ public final class AdminProcess implements AutoCloseable {
   }
 
   private void shutdown() {
+    Thread.interrupted();   // the wake-up of stop() may still be pending: it must not cut the worker's stop short
     failedBeforeStop = state == State.FAILED;
     Process p = process;
     if (p != null && p.isAlive()) {
