@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = LogtailCli.Version.class,
     description = "Tails nginx access logs of beacons into PostgreSQL, exactly once.",
-    subcommands = {RunCommand.class, RecoverCommand.class, RollCommand.class, BallotsCommand.class,
+    subcommands = {RunCommand.class, StatusCommand.class, RecoverCommand.class, RollCommand.class, BallotsCommand.class,
         BinlogCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class LogtailCli implements Runnable {
 

@@ -25,7 +25,7 @@ class CliHelpTest {
   void topLevelListsTheCommands() {
     CliTestSupport.Run r = CliTestSupport.run("--help");
     assertEquals(0, r.exit());
-    for (String c : List.of("run", "recover", "roll", "ballots", "binlog", "bench")) {
+    for (String c : List.of("run", "status", "recover", "roll", "ballots", "binlog", "bench")) {
       assertTrue(r.out().contains("  " + c + " "), c + " missing:\n" + r.out());
     }
   }
@@ -64,5 +64,28 @@ class CliHelpTest {
     CliTestSupport.Run r = CliTestSupport.run("bench", "--rate", "1000", "--duration", "10s");
     assertEquals(2, r.exit());
     assertTrue(r.err().contains("not implemented yet"), r.err());
+  }
+
+  @Test
+  void run() {
+    assertHelpLists(List.of("run"), "--log", "--in-process", "--status-addr", "--status-token",
+        "--heartbeat-timeout", "--max-restarts", "--restart-window", "--fsync-interval", "--health-max-lag-bytes",
+        "127.0.0.1:9180");
+  }
+
+  @Test
+  void status() {
+    assertHelpLists(List.of("status"), "--status-addr", "--json", "--token");
+  }
+
+  @Test
+  void statusWithoutAdminSaysSo() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    CliTestSupport.Run r = CliTestSupport.run("status", "--status-addr", "127.0.0.1:" + port);
+    assertEquals(2, r.exit());
+    assertTrue(r.err().contains("is logtail running?"), r.err());
   }
 }

@@ -77,6 +77,7 @@ class SystemdUnitTest {
     TreeSet<String> vars = new TreeSet<>();
     Pattern p = Pattern.compile("LOGTAIL_[A-Z_]+");
     for (String source : List.of("logtail-core/src/main/java/io/logtail/worker/WorkerOptions.java",
+        "admin-process/src/main/java/io/logtail/admin/AdminOptions.java",
         "admin-process/src/main/resources/logback.xml", "logtail")) {
       Matcher m = p.matcher(Files.readString(ROOT.resolve(source)));
       while (m.find()) {

@@ -192,6 +192,11 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /** The JDBC URL as given (may hold a password: never log it; see {@link #redactedUrl()}). */
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
   /** The URL without any password, for logs and status output. */
   public String redactedUrl() {
     return redact(jdbcUrl);

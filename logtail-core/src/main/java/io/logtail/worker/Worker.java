@@ -59,6 +59,7 @@ public final class Worker implements AutoCloseable {
   private Thread tailThread;
   private Thread flushThread;
   private Recovery.Report recovery;
+  private volatile Map<Long, Long> resumeOffsets = Map.of();
 
   public Worker(WorkerConfig cfg, DataSource ds, Ticker ticker) {
     this.cfg = cfg;
@@ -92,6 +93,15 @@ public final class Worker implements AutoCloseable {
     return flusher;
   }
 
+  public BinlogWriter binlog() {
+    return binlog;
+  }
+
+  /** Committed offset of each stream (by fingerprint) when this worker started: where it resumed. */
+  public Map<Long, Long> resumeOffsets() {
+    return resumeOffsets;
+  }
+
   /** The error that stopped the worker, or null. */
   public Throwable failure() {
     return failure;
@@ -108,6 +118,7 @@ public final class Worker implements AutoCloseable {
       firstBatchId = recovery.nextBatchId();
       offsets = committedOffsets(c);
     }
+    resumeOffsets = Map.copyOf(offsets);
     log.info("node {}: resuming {} known streams; next batch {}; {}", cfg.node(), offsets.size(),
         firstBatchId, recovery.summary());
 

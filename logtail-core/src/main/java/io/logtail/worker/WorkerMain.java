@@ -49,6 +49,18 @@ public final class WorkerMain implements Callable<Integer> {
         }
       });
     }
+    java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+    StatusFile status = options.statusFile == null ? null : new StatusFile(options.statusFile,
+        () -> started.get() ? running.get() : null, () -> {
+          Worker r = running.get();
+          if (r != null && r.failure() != null) {
+            return "failed";
+          }
+          if (stopRequested.get()) {
+            return "stopping";
+          }
+          return started.get() ? "running" : "starting";
+        }).start();
     try (Database db = DatabaseSetup.open(options)) {
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
       running.set(w);
@@ -57,11 +69,16 @@ public final class WorkerMain implements Callable<Integer> {
         return 0;
       }
       w.start();
+      started.set(true);
       if (stopRequested.get()) {
         w.stop();
       }
       while (!w.awaitStopped(Duration.ofSeconds(1))) {
         // the worker runs until stopped or failed
+      }
+      if (status != null) {
+        status.writeNow();
+        status.close();
       }
       log.info("worker stopped; last batch {}", w.stats().lastBatchId.get());
       if (w.failure() != null) {

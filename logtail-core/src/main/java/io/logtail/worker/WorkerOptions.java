@@ -64,6 +64,10 @@ public final class WorkerOptions {
       description = "How often the binlog is synced to disk (and always at shutdown). Default: ${DEFAULT-VALUE}.")
   public Duration binlogSyncInterval;
 
+  @Option(names = "--status-file", paramLabel = "PATH",
+      description = "Write the worker's status as JSON to PATH every 500 ms (atomically replaced; also the heartbeat the admin process watches).")
+  public Path statusFile;
+
   public String nodeIdOrHostName() {
     if (nodeId != null && !nodeId.isBlank()) {
       return nodeId;
@@ -75,6 +79,48 @@ public final class WorkerOptions {
     } catch (Exception e) {
       return "node-1";
     }
+  }
+
+  /**
+   * These options as worker command-line arguments (for the child JVM the admin process starts), with
+   * the node name resolved and {@code --db-url} set to {@code dbUrlForChild}. The password is not among
+   * them: pass it in the environment ({@code LOGTAIL_DB_PASSWORD}), not on a command line others can read.
+   */
+  public List<String> toArgs(String dbUrlForChild) {
+    List<String> a = new ArrayList<>();
+    for (String l : logs) {
+      a.add("--log");
+      a.add(l);
+    }
+    a.add("--log-format");
+    a.add(logFormat);
+    a.add("--node-id");
+    a.add(nodeIdOrHostName());
+    a.add("--data-dir");
+    a.add(dataDir.toString());
+    if (dbUrlForChild != null) {
+      a.add("--db-url");
+      a.add(dbUrlForChild);
+    }
+    if (dbUser != null && !dbUser.isBlank()) {
+      a.add("--db-user");
+      a.add(dbUser);
+    }
+    a.add("--db-port");
+    a.add(Integer.toString(dbPort));
+    a.add("--flush-interval");
+    a.add(flushInterval.toMillis() + "ms");
+    a.add("--batch-lines");
+    a.add(Integer.toString(batchLines));
+    a.add("--batch-bytes");
+    a.add(Long.toString(batchBytes));
+    a.add("--max-line-bytes");
+    a.add(Integer.toString(maxLineBytes));
+    a.add("--poll-interval");
+    a.add(pollInterval.toMillis() + "ms");
+    a.add("--binlog-sync-interval");
+    a.add(binlogSyncInterval.toMillis() + "ms");
+    return a;
   }
 
   public WorkerConfig toConfig() {

@@ -22,6 +22,9 @@ public final class WorkerStats implements CommitListener {
   public final AtomicLong lastCommitMicros = new AtomicLong();
   public final AtomicLong lastBatchNanos = new AtomicLong();
   public final AtomicLong bytes = new AtomicLong();
+  /** Per stream (fingerprint): the end of the highest byte range committed by this worker. */
+  public final java.util.concurrent.ConcurrentHashMap<Long, Long> committedEnd =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private volatile double rowsPerSecond;
   private long windowStartMicros;
   private long windowRows;
@@ -42,6 +45,7 @@ public final class WorkerStats implements CommitListener {
     lastBatchNanos.set(r.elapsedNanos());
     for (var range : r.ranges()) {
       bytes.addAndGet(range.end() - range.start);
+      committedEnd.merge(range.source.fingerprint(), range.end(), Math::max);
     }
     if (windowStartMicros == 0) {
       windowStartMicros = r.commitTimeMicros();
