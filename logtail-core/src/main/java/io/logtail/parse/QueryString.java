@@ -127,15 +127,11 @@ public final class QueryString {
           break;
         }
         if (c == '%') {
-          if (end - i < 3) {
+          int v = percentByte(src, i, end);
+          if (v < 0) {
             return -1;
           }
-          int h = LogFormat.hex(src[i + 1]);
-          int l = LogFormat.hex(src[i + 2]);
-          if ((h | l) < 0) {
-            return -1;
-          }
-          dst[w++] = (byte) (h << 4 | l);
+          dst[w++] = (byte) v;
           i += 3;
         } else {
           dst[w++] = c == '+' ? (byte) ' ' : c;
@@ -183,15 +179,11 @@ public final class QueryString {
     for (int i = off; i < end; ) {
       byte b = src[i];
       if (b == '%') {
-        if (end - i < 3) {
+        int v = percentByte(src, i, end);
+        if (v < 0) {
           return -1;
         }
-        int h = LogFormat.hex(src[i + 1]);
-        int l = LogFormat.hex(src[i + 2]);
-        if ((h | l) < 0) {
-          return -1;
-        }
-        dst[d++] = (byte) (h << 4 | l);
+        dst[d++] = (byte) v;
         i += 3;
       } else {
         dst[d++] = b;
@@ -199,5 +191,15 @@ public final class QueryString {
       }
     }
     return d - dstOff;
+  }
+
+  /** The byte of the {@code %HH} escape at {@code src[i]}, or -1 when it is cut short or not hex. */
+  private static int percentByte(byte[] src, int i, int end) {
+    if (end - i < 3) {
+      return -1;
+    }
+    int h = LogFormat.hex(src[i + 1]);
+    int l = LogFormat.hex(src[i + 2]);
+    return (h | l) < 0 ? -1 : h << 4 | l;
   }
 }
