@@ -132,8 +132,7 @@ public final class BallotsCommand implements Runnable {
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
       PrintWriter out = spec.commandLine().getOut();
-      if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-        err.println("logtail ballots load: cannot read " + file + ": give the path of a readable ballots file");
+      if (!InputFiles.readable(file, err, "ballots load", "ballots file")) {
         return 2;
       }
       Map<String, List<String>> ballots;

@@ -50,8 +50,7 @@ public final class RollCommand implements Runnable {
     public Integer call() {
       PrintWriter err = spec.commandLine().getErr();
       PrintWriter out = spec.commandLine().getOut();
-      if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
-        err.println("logtail roll load: cannot read " + file + ": give the path of a readable roll file");
+      if (!InputFiles.readable(file, err, "roll load", "roll file")) {
         return 2;
       }
       if (!(scope.equals("*") || scope.matches("[A-Za-z0-9._-]{1,64}"))) {
