@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /** HTTP and waiting helpers for the admin tests: conditions with deadlines, no fixed sleeps. */
-final class AdminTestSupport {
+public final class AdminTestSupport {
   static final ObjectMapper JSON = new ObjectMapper();
   static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   /** One line of Prometheus text format: a comment (# HELP/# TYPE), or name{labels} value. */
@@ -50,7 +50,7 @@ final class AdminTestSupport {
   }
 
   /** Polls {@code cond} every 100 ms until true or the deadline; fails with {@code what} and the last state. */
-  static void await(Duration timeout, String what, Callable<Boolean> cond, Callable<Object> describe) throws Exception {
+  public static void await(Duration timeout, String what, Callable<Boolean> cond, Callable<Object> describe) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     Exception last = null;
     while (System.nanoTime() < deadline) {

@@ -42,7 +42,27 @@ public final class LogGenerator {
     public long rejected() {
       return rejects.values().stream().mapToLong(Long::longValue).sum();
     }
+
+    /** Adds {@code o} into this: the expectation of two generators whose keys are disjoint. */
+    public void add(Expected o) {
+      o.tallies.forEach((k, v) -> tallies.merge(k, v, Long::sum));
+      o.rejects.forEach((k, v) -> rejects.merge(k, v, Long::sum));
+      o.cells.forEach((k, v) -> cells.merge(k, v, Long::sum));
+      lines += o.lines;
+      votes += o.votes;
+      duplicates += o.duplicates;
+      retransmits += o.retransmits;
+      canvass += o.canvass;
+      resends += o.resends;
+      skipped += o.skipped;
+    }
   }
+
+  /**
+   * One HTTP request of {@link #nextRequest()}: what a client sends to nginx and the status nginx
+   * (with the shipped beacon snippet) answers; {@code logged} says whether it goes to the beacon log.
+   */
+  public record Request(String method, String target, String userAgent, int status, boolean logged) {}
 
   /** Tunables; defaults give about 50% votes, 49% canvass, 1% bad, a little ordinary traffic. */
   public static final class Mix {
@@ -59,6 +79,14 @@ public final class LogGenerator {
     public boolean roll;
     public long startEpochSecond = 1_795_424_400L; // 2026-11-23T08:20:00Z
     public int linesPerSecond = 20_000;
+    /**
+     * Several generators writing into one database (one per client) stay disjoint with a distinct
+     * {@code idPrefix} (prefixed to every eid) and voter partition: this generator uses the voters
+     * {@code i} with {@code i % voterStride == voterOffset}.
+     */
+    public String idPrefix = "";
+    public int voterStride = 1;
+    public int voterOffset = 0;
   }
 
   private static final DateTimeFormatter TIME_LOCAL =
@@ -74,6 +102,16 @@ public final class LogGenerator {
   };
   private static final String[] BAD_REASONS = {
     "malformed_line", "bad_voter", "unknown_beacon", "bad_lat", "bad_percent_encoding"
+  };
+
+  /** Bad beacons a client can send over HTTP: method, target, reject reason, nginx status. */
+  private static final String[][] BAD_HTTP = {
+    {"GET", "/b/vote.gif?ballot=b1&choice=x&voter=zz", "bad_voter", "200"},
+    {"GET", "/b/unknown.gif?x=1", "unknown_beacon", "200"},
+    {"GET", "/b/canvass.gif?kind=visit&dwelling=d1&canvasser=u1&lat=95.1&lon=2.0&eid=bad-lat", "bad_lat", "200"},
+    {"GET", "/b/vote.gif?ballot=b1%ZZ&choice=x", "bad_percent_encoding", "200"},
+    {"GET", "/b/vote.gif?ballot=b1;DROP+TABLE+votes;--&choice=x&voter=00", "bad_ballot", "200"},
+    {"POST", "/b/vote.gif?ballot=b1&choice=x&voter=00", "method_not_get", "405"},
   };
 
   private final SplittableRandom rnd;
@@ -145,13 +183,42 @@ public final class LogGenerator {
           .append(".html HTTP/1.1\" 200 5120 \"-\" \"Mozilla/5.0\"\n").toString();
     }
     p -= mix.trafficShare;
-    if (p < mix.voteShare) {
-      return vote(second);
-    }
-    return canvass(second);
+    String target = p < mix.voteShare ? vote() : canvass();
+    return prefix(second).append("GET ").append(target).append(" HTTP/1.1\" 200 43 \"-\" \"")
+        .append(target.startsWith("/b/vote") ? VOTE_UA : CANVASS_UA).append("\"\n").toString();
   }
 
-  private String vote(long second) {
+  /**
+   * The next request a beacon client sends to nginx, accounted in {@link #expected()} as nginx with
+   * the shipped snippet logs it: beacons and bad beacons under {@code /b/} are lines of the beacon
+   * log; ordinary site traffic is answered 404 elsewhere and is not.
+   */
+  public Request nextRequest() {
+    seq++;
+    double p = rnd.nextDouble();
+    if (p < mix.badShare) {
+      String[] bad = BAD_HTTP[rnd.nextInt(BAD_HTTP.length)];
+      expected.lines++;
+      expected.rejects.merge(bad[2], 1L, Long::sum);
+      return new Request(bad[0], bad[1], "bad-client/0.1", Integer.parseInt(bad[3]), true);
+    }
+    p -= mix.badShare;
+    if (p < mix.trafficShare) {
+      return new Request("GET", "/news/article-" + rnd.nextInt(1000) + ".html", "Mozilla/5.0", 404, false);
+    }
+    p -= mix.trafficShare;
+    expected.lines++;
+    if (p < mix.voteShare) {
+      return new Request("GET", vote(), VOTE_UA, 200, true);
+    }
+    return new Request("GET", canvass(), CANVASS_UA, 200, true);
+  }
+
+  private static final String VOTE_UA = "ballot-app/2.1";
+  private static final String CANVASS_UA = "canvass-app/1.4";
+
+  /** A vote's request target: a new vote, or a re-send of an earlier one (same eid). */
+  private String vote() {
     if (!sentVotes.isEmpty() && rnd.nextDouble() < mix.resendShare) {
       int i = rnd.nextInt(sentVotes.size());
       String again = sentVotes.get(i);
@@ -159,12 +226,11 @@ public final class LogGenerator {
       return again;
     }
     int ballot = rnd.nextInt(mix.ballots);
-    int voter = rnd.nextInt(mix.voters);
+    int voter = voter();
     int choice = rnd.nextInt(mix.choicesPerBallot);
-    String eid = "v" + seq;
-    String line = prefix(second).append("GET /b/vote.gif?ballot=city-").append(ballot)
-        .append("&choice=c").append(choice).append("&voter=").append(voterHash(voter))
-        .append("&eid=").append(eid).append(" HTTP/1.1\" 200 43 \"-\" \"ballot-app/2.1\"\n").toString();
+    String eid = mix.idPrefix + "v" + seq;
+    String line = "/b/vote.gif?ballot=city-" + ballot + "&choice=c" + choice + "&voter=" + voterHash(voter)
+        + "&eid=" + eid;
     if (sentVotes.size() < 4096) {
       sentVotes.add(line);
       sentVoters.add(voter);
@@ -199,12 +265,19 @@ public final class LogGenerator {
     }
   }
 
-  private String canvass(long second) {
+  private int voter() {
+    int stride = Math.max(1, mix.voterStride);
+    int slots = Math.max(1, (mix.voters - mix.voterOffset + stride - 1) / stride);
+    return rnd.nextInt(slots) * stride + mix.voterOffset;
+  }
+
+  /** A canvass record's request target: a new record, or a re-send of an earlier one (same eid). */
+  private String canvass() {
     if (!sentCanvass.isEmpty() && rnd.nextDouble() < mix.resendShare) {
       expected.resends++;
       return sentCanvass.get(rnd.nextInt(sentCanvass.size()));
     }
-    String eid = "c" + seq;
+    String eid = mix.idPrefix + "c" + seq;
     int k = rnd.nextInt(10);
     String kind = k < 5 ? "visit" : k < 9 ? "intention" : "followup";
     // lat 48.8xxx, lon 2.3xxx (some negative longitudes for cell arithmetic)
@@ -212,7 +285,7 @@ public final class LogGenerator {
     int lonMicro = -50_000 + rnd.nextInt(400_000);
     String lat = decimal(latMicro);
     String lon = decimal(lonMicro);
-    StringBuilder b = prefix(second).append("GET /b/canvass.gif?kind=").append(kind)
+    StringBuilder b = new StringBuilder(200).append("/b/canvass.gif?kind=").append(kind)
         .append("&dwelling=dw-").append(rnd.nextInt(1_000_000)).append("&canvasser=u")
         .append(rnd.nextInt(500)).append("&lat=").append(lat).append("&lon=").append(lon)
         .append("&eid=").append(eid);
@@ -225,7 +298,7 @@ public final class LogGenerator {
     } else if (kind.equals("followup")) {
       b.append("&request=call+back+after+6pm%2C+ask+for+Ana");
     }
-    String line = b.append(" HTTP/1.1\" 200 43 \"-\" \"canvass-app/1.4\"\n").toString();
+    String line = b.toString();
     canvassEids.add(eid);
     expected.canvass++;
     expected.cells.merge(Math.floorDiv(latMicro, 1000) + "\t" + Math.floorDiv(lonMicro, 1000) + "\t"
@@ -257,7 +330,7 @@ public final class LogGenerator {
   private static String param(String line, String name) {
     int q = line.indexOf('?');
     int end = line.indexOf(' ', q);
-    String query = line.substring(q + 1, end);
+    String query = line.substring(q + 1, end < 0 ? line.length() : end);
     for (String kv : query.split("&")) {
       int eq = kv.indexOf('=');
       if (eq > 0 && kv.substring(0, eq).equals(name)) {

@@ -1,0 +1,245 @@
+package io.logtail.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A real nginx on a loopback port, serving beacons with the very snippet logtail ships for production
+ * ({@code systemd/nginx-beacons.conf}, packaged in this jar), for {@code logtail demo} and the
+ * end-to-end tests. Rotation runs the real {@code logrotate} with the shipped policy
+ * ({@code systemd/logrotate-logtail}: rename, {@code delaycompress}, {@code USR1}).
+ *
+ * <p>Everything lives under one directory: {@code nginx.conf}, {@code beacons.conf} (the shipped
+ * snippet with its port and log path changed, and nothing else), {@code beacons.log} (the queue),
+ * {@code site.log} (requests outside {@code /b/}), {@code error.log}, {@code nginx.pid} and temp
+ * directories. When run as root the workers run as root too, so that they can reopen the logs in a
+ * private (0700) directory on {@code USR1}.
+ */
+public final class NginxServer implements AutoCloseable {
+  private static final String SNIPPET = "nginx-beacons.conf";
+  private static final String ROTATE = "logrotate-logtail";
+
+  private final Path dir;
+  private final int port;
+  private final Process process;
+
+  private NginxServer(Path dir, int port, Process process) {
+    this.dir = dir;
+    this.port = port;
+    this.process = process;
+  }
+
+  /** The nginx binary: {@code $LOGTAIL_NGINX}, {@code /usr/sbin/nginx}, or {@code nginx} on the PATH. */
+  public static Optional<Path> findBinary() {
+    String env = System.getenv("LOGTAIL_NGINX");
+    if (env != null && !env.isBlank()) {
+      Path p = Path.of(env);
+      return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
+    }
+    return which("nginx", "/usr/sbin/nginx");
+  }
+
+  /** The logrotate binary: {@code /usr/sbin/logrotate} or {@code logrotate} on the PATH. */
+  public static Optional<Path> findLogrotate() {
+    return which("logrotate", "/usr/sbin/logrotate");
+  }
+
+  private static Optional<Path> which(String name, String usual) {
+    if (Files.isExecutable(Path.of(usual))) {
+      return Optional.of(Path.of(usual));
+    }
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (!d.isEmpty() && Files.isExecutable(Path.of(d, name))) {
+        return Optional.of(Path.of(d, name));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Writes the configuration under {@code dir} and starts nginx (master + {@code workers} workers) on
+   * {@code 127.0.0.1:port}; returns once it accepts connections.
+   *
+   * @throws IOException when nginx does not start; the message holds its error log
+   */
+  public static NginxServer start(Path binary, Path dir, int port, int workers) throws IOException {
+    dir = dir.toAbsolutePath();
+    Files.createDirectories(dir.resolve("tmp"));
+    Files.writeString(dir.resolve("beacons.conf"), snippet(dir, port));
+    String conf = String.join("\n",
+        "# written by logtail (io.logtail.demo.NginxServer); the beacon server is the shipped snippet",
+        "daemon off;",
+        "master_process on;",
+        "worker_processes " + workers + ";",
+        runningAsRoot() ? "user root root;" : "",
+        "pid " + dir.resolve("nginx.pid") + ";",
+        "error_log " + dir.resolve("error.log") + " warn;",
+        "events { worker_connections 1024; }",
+        "http {",
+        "  access_log " + dir.resolve("site.log") + ";",
+        "  client_body_temp_path " + dir.resolve("tmp/body") + ";",
+        "  proxy_temp_path " + dir.resolve("tmp/proxy") + ";",
+        "  fastcgi_temp_path " + dir.resolve("tmp/fastcgi") + ";",
+        "  uwsgi_temp_path " + dir.resolve("tmp/uwsgi") + ";",
+        "  scgi_temp_path " + dir.resolve("tmp/scgi") + ";",
+        "  # one connection per client for its whole run: a client's beacons are logged in the order sent",
+        "  keepalive_requests 10000000;",
+        "  keepalive_timeout 300s;",
+        "  include " + dir.resolve("beacons.conf") + ";",
+        "}",
+        "");
+    Path confFile = dir.resolve("nginx.conf");
+    Files.writeString(confFile, conf);
+    Files.deleteIfExists(dir.resolve("nginx.pid"));
+    Process p = new ProcessBuilder(binary.toString(), "-p", dir + "/", "-c", confFile.toString(),
+        "-e", dir.resolve("error.log").toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("nginx.out").toFile())
+        .start();
+    NginxServer s = new NginxServer(dir, port, p);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (true) {
+      if (!p.isAlive()) {
+        throw new IOException("nginx exited with status " + p.exitValue() + " at start; " + s.diagnostics());
+      }
+      if (Files.exists(dir.resolve("nginx.pid")) && accepts(port)) {
+        return s;
+      }
+      if (System.nanoTime() > deadline) {
+        s.close();
+        throw new IOException("nginx did not accept connections on 127.0.0.1:" + port + " within 15 s; " + s.diagnostics());
+      }
+      LockSupport.parkNanos(20_000_000L);
+    }
+  }
+
+  /** The shipped beacon snippet with its port and log path replaced; fails when the snippet changed shape. */
+  static String snippet(Path dir, int port) throws IOException {
+    String s = resource(SNIPPET);
+    s = replaceOnce(s, SNIPPET, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
+    s = replaceOnce(s, SNIPPET, "    listen [::]:80;\n", "");
+    s = replaceOnce(s, SNIPPET, " /var/log/nginx/beacons.log ", " " + dir.resolve("beacons.log") + " ");
+    return s;
+  }
+
+  /** The shipped logrotate policy for {@code dir}'s beacon log and pid file. */
+  static String rotatePolicy(Path dir) throws IOException {
+    String s = resource(ROTATE);
+    s = replaceOnce(s, ROTATE, "\n/var/log/nginx/beacons.log {", "\n" + dir.resolve("beacons.log") + " {");
+    if (!s.contains("/run/nginx.pid")) {
+      throw new IllegalStateException(ROTATE + " no longer mentions /run/nginx.pid; update " + NginxServer.class.getName());
+    }
+    s = s.replace("/run/nginx.pid", dir.resolve("nginx.pid").toString());
+    if (!runningAsRoot()) {
+      // only root can give the new file to www-data:adm; the rest of the policy is unchanged
+      s = replaceOnce(s, ROTATE, "    create 0640 www-data adm\n", "    create 0640\n");
+    }
+    return s;
+  }
+
+  private static String resource(String name) throws IOException {
+    try (InputStream in = NginxServer.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IOException("resource " + name + " missing from the jar (copied from systemd/ at build)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  private static String replaceOnce(String s, String file, String from, String to) {
+    int i = s.indexOf(from);
+    if (i < 0 || s.indexOf(from, i + 1) >= 0) {
+      throw new IllegalStateException("systemd/" + file + " must contain '" + from.strip() + "' exactly once (the demo"
+          + " and the end-to-end tests rewrite it); update " + NginxServer.class.getName());
+    }
+    return s.substring(0, i) + to + s.substring(i + from.length());
+  }
+
+  static boolean runningAsRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** The access log of the beacons: the queue logtail tails. */
+  public Path beaconLog() {
+    return dir.resolve("beacons.log");
+  }
+
+  /** The glob of the beacon log and its rotated files, as given to {@code logtail run --log}. */
+  public String beaconLogGlob() {
+    return dir.resolve("beacons.log") + "*";
+  }
+
+  /** Runs the shipped logrotate policy now ({@code -f}): rename, {@code delaycompress}, USR1. */
+  public void rotate(Path logrotate) throws IOException, InterruptedException {
+    Path policy = dir.resolve("logrotate.conf");
+    Files.writeString(policy, rotatePolicy(dir));
+    Process p = new ProcessBuilder(logrotate.toString(), "-f", "-s", dir.resolve("logrotate.state").toString(),
+        policy.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException("logrotate exited with status " + p.exitValue() + ": " + out.strip());
+    }
+  }
+
+  private String diagnostics() {
+    StringBuilder b = new StringBuilder();
+    for (String f : List.of("nginx.out", "error.log")) {
+      try {
+        b.append(f).append(": ").append(Files.readString(dir.resolve(f)).strip()).append("; ");
+      } catch (IOException e) {
+        b.append(f).append(": (none); ");
+      }
+    }
+    return b.toString();
+  }
+
+  /** Stops nginx gracefully (QUIT: finish requests, write the logs), then by force after 10 s. */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    try {
+      new ProcessBuilder("kill", "-QUIT", Long.toString(process.pid())).start().waitFor();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (IOException e) {
+      process.destroyForcibly();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
