@@ -162,6 +162,11 @@ public final class BeaconClients implements AutoCloseable {
     }
   }
 
+  /** Whether every client has finished (sent its requests, or was stopped). */
+  public boolean done() {
+    return threads.stream().noneMatch(Thread::isAlive);
+  }
+
   /** Requests answered so far. */
   public long sent() {
     return sent.sum();
