@@ -22,6 +22,8 @@ public final class LogtailCli implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new LogtailCli());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // hidden, and added here rather than in @Command(subcommands) so that the list above stays the operator's
+    cl.addSubcommand(new ConfigReferenceCommand());
     return cl;
   }
 
