@@ -1,5 +1,6 @@
 package io.logtail.cli;
 
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,6 +23,15 @@ public final class LogtailCli implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new LogtailCli());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    // A command that fails says why in one line (logtail's exceptions say what to do); the stack
+    // trace goes to the log at DEBUG (LOGTAIL_LOG_LEVEL=DEBUG shows it).
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      String name = cmd.getCommandSpec().qualifiedName();
+      LoggerFactory.getLogger(LogtailCli.class).debug("{} failed", name, e);
+      cmd.getErr().println(name + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      cmd.getErr().flush();
+      return 1;
+    });
     // hidden, and added here rather than in @Command(subcommands) so that the list above stays the operator's
     cl.addSubcommand(new ConfigReferenceCommand());
     return cl;

@@ -38,13 +38,8 @@ public final class NginxServer implements AutoCloseable {
     this.process = process;
   }
 
-  /** The nginx binary: {@code $LOGTAIL_NGINX}, {@code /usr/sbin/nginx}, or {@code nginx} on the PATH. */
+  /** The nginx binary: {@code /usr/sbin/nginx}, or {@code nginx} on the PATH. */
   public static Optional<Path> findBinary() {
-    String env = System.getenv("LOGTAIL_NGINX");
-    if (env != null && !env.isBlank()) {
-      Path p = Path.of(env);
-      return Files.isExecutable(p) ? Optional.of(p) : Optional.empty();
-    }
     return which("nginx", "/usr/sbin/nginx");
   }
 
