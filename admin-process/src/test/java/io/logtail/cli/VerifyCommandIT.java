@@ -131,6 +131,47 @@ class VerifyCommandIT {
         "jdbc:postgresql://127.0.0.1:1/nothing?user=logtail&connectTimeout=2").exit(), "no database");
   }
 
+  @Test
+  void appliesTheVoterRollAndIgnoresAnUnfinishedLine() throws Exception {
+    String url = TestDatabase.createDatabase("verify_roll");
+    LogGenerator.Mix mix = new LogGenerator.Mix();
+    mix.roll = true;
+    mix.offRollShare = 0.05;
+    mix.voters = 5_000;
+    LogGenerator gen = new LogGenerator(9, mix);
+    Path roll = dir.resolve("roll.txt");
+    try (OutputStream o = Files.newOutputStream(roll)) {
+      gen.writeRoll(o);
+    }
+    assertEquals(0, CliTestSupport.run("roll", "load", roll.toString(), "--db-url", url).exit(), "roll load");
+    Path log = dir.resolve("beacons.log");
+    append(log, gen, 12_000);
+    String glob = dir.resolve("beacons.log*").toString();
+    assertEquals(0, recover(url, glob, dir.resolve("data").toString()), "ingest");
+    try (Connection c = DriverManager.getConnection(url)) {
+      assertEquals(List.of(), ExpectedCheck.differences(c, gen.expected()));
+    }
+    assertTrue(gen.expected().rejects.getOrDefault("unknown_voter", 0L) > 0, "the mix has voters off the roll");
+    // nginx is in the middle of writing a line: not a line yet, for the worker as for verify
+    Files.writeString(log, "127.0.0.1 - - [23/Nov/2026:09:00:29 +0000] \"GET /b/vote.g", StandardOpenOption.APPEND);
+    // and a .gz copy of the same stream is lying next to it: one stream, read once
+    gzip(log, dir.resolve("beacons.log.1.gz"));
+    CliTestSupport.Run ok = verify(url, glob);
+    assertEquals(0, ok.exit(), ok.out());
+    assertTrue(ok.out().contains("unknown_voter " + gen.expected().rejects.get("unknown_voter")), ok.out());
+    assertTrue(ok.out().contains("bytes of an unfinished last line"), ok.out());
+    assertTrue(ok.out().contains("1 stream(s)") && ok.out().contains("same stream also at"), ok.out());
+
+    // one counted vote turned into a reject of another reason: both differences are named
+    exec(url, "WITH v AS (DELETE FROM votes WHERE ctid = (SELECT ctid FROM votes ORDER BY line_offset LIMIT 1) "
+        + "RETURNING node_id, source_id, line_offset) INSERT INTO rejects (node_id, source_id, line_offset, reason, raw) "
+        + "SELECT node_id, source_id, line_offset, 'bad_voter', ''::bytea FROM v");
+    CliTestSupport.Run bad = verify(url, glob);
+    assertEquals(1, bad.exit(), bad.out());
+    assertTrue(bad.out().contains("votes row missing"), bad.out());
+    assertTrue(bad.out().contains("rejects row at a line that is a counted vote"), bad.out());
+  }
+
   private static CliTestSupport.Run verify(String url, String glob, String... more) {
     String[] args = new String[8 + more.length];
     String[] base = {"verify", "--log", glob, "--db-url", url, "--node-id", NODE, "--no-progress"};
