@@ -9,8 +9,10 @@ package io.logtail.tail;
  * test vectors (checked in {@code FingerprintTest}), so the fingerprints written to the database stay
  * stable across versions and languages. It is not cryptographic: it identifies a stream among the
  * files of one machine, it does not defend against forged logs.
+ *
+ * <p>Public so that {@code logtail verify} identifies streams exactly as the tailer does.
  */
-final class Fingerprint {
+public final class Fingerprint {
   private static final long P1 = 0x9E3779B185EBCA87L;
   private static final long P2 = 0xC2B2AE3D27D4EB4FL;
   private static final long P3 = 0x165667B19E3779F9L;
@@ -24,7 +26,7 @@ final class Fingerprint {
    * {@code \n}, or {@link Source#FINGERPRINT_MAX_BYTES} when there is no {@code \n} in that many
    * bytes; -1 while neither is on disk yet (the file is not identifiable yet).
    */
-  static int identifyingLength(byte[] firstBytes, int n) {
+  public static int identifyingLength(byte[] firstBytes, int n) {
     int limit = Math.min(n, Source.FINGERPRINT_MAX_BYTES);
     for (int i = 0; i < limit; i++) {
       if (firstBytes[i] == '\n') return i + 1;
@@ -33,7 +35,7 @@ final class Fingerprint {
   }
 
   /** xxHash64 of {@code b[off, off+len)} with seed 0. */
-  static long xxHash64(byte[] b, int off, int len) {
+  public static long xxHash64(byte[] b, int off, int len) {
     int end = off + len;
     int p = off;
     long h;
