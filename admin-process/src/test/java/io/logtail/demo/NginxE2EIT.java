@@ -107,6 +107,13 @@ class NginxE2EIT {
               && expected.resends > 0 && expected.rejects.size() >= 5, "mix: " + expected.rejects + " " + expected.votes
               + "/" + expected.duplicates + "/" + expected.retransmits + "/" + expected.canvass + "/" + expected.resends);
         }
+        // and logtail verify, re-reading the three files on its own, agrees
+        java.io.StringWriter vout = new java.io.StringWriter();
+        CommandLine verify = io.logtail.cli.LogtailCli.commandLine();
+        verify.setOut(new java.io.PrintWriter(vout, true));
+        verify.setErr(new java.io.PrintWriter(vout, true));
+        assertEquals(0, verify.execute("verify", "--log", nginx.beaconLogGlob(), "--db-url", url, "--node-id", "e2e",
+            "--no-progress"), vout.toString());
         JsonNode s = admin.status();
         assertEquals(1, s.path("worker").path("restarts").asInt(), s.toString());
         assertEquals("running", s.path("worker").path("state").asText(), s.toString());
