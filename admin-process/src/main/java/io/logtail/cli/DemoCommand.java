@@ -9,6 +9,7 @@ import io.logtail.demo.LineWriter;
 import io.logtail.demo.NginxServer;
 import io.logtail.gen.ExpectedCheck;
 import io.logtail.gen.LogGenerator;
+import io.logtail.verify.Verifier;
 import io.logtail.worker.DurationConverter;
 import io.logtail.worker.WorkerOptions;
 import java.io.IOException;
@@ -191,7 +192,7 @@ public final class DemoCommand implements Callable<Integer> {
             System::nanoTime).start();
         say("writing %,d lines/s for %d s into %s", rate, duration.toSeconds(), nginxDir.resolve("beacons.log"));
       }
-      exit = watch(admin, nginx, clientsLoad, writer, url);
+      exit = watch(admin, nginx, clientsLoad, writer, url, glob);
       if (exit == 0 && keepRunning) {
         say("--keep-running: nginx and logtail keep running; Ctrl-C to stop");
         Thread main = Thread.currentThread();
@@ -232,7 +233,8 @@ public final class DemoCommand implements Callable<Integer> {
     return "kill $(head -1 " + pg.pgData().resolve("postmaster.pid") + ")";
   }
 
-  private int watch(AdminProcess admin, NginxServer nginx, BeaconClients load, LineWriter writer, String url)
+  private int watch(AdminProcess admin, NginxServer nginx, BeaconClients load, LineWriter writer, String url,
+      String glob)
       throws Exception {
     long t0 = System.nanoTime();
     long half = t0 + duration.toNanos() / 2;
@@ -313,8 +315,26 @@ public final class DemoCommand implements Callable<Integer> {
         }
       }
       problems.addAll(ExpectedCheck.differences(c, expected));
+      // the operator's own check: logtail verify re-reads the log files and reconciles them line by line
+      Verifier.Options vo = new Verifier.Options();
+      vo.logs.add(glob);
+      vo.node = "demo";
+      vo.progress = false;
+      java.io.StringWriter report = new java.io.StringWriter();
+      int verified;
+      try {
+        verified = new Verifier(vo, new PrintWriter(report), new PrintWriter(report)).run(c);
+      } catch (Verifier.CannotRead e) {
+        verified = Verifier.CANNOT;
+        report.write(e.getMessage());
+      }
+      if (verified != Verifier.AGREE) {
+        problems.add("logtail verify exited " + verified + ":\n" + report);
+      }
       if (problems.isEmpty()) {
         out.println("  check             EXACT: the database holds every line once, as the clients sent it");
+        out.println("  logtail verify    agrees: it re-read the log files line by line (./logtail verify --log '" + glob
+            + "' --db-url '" + url + "' --node-id demo)");
         return 0;
       }
       out.println("  check             MISMATCH:");
