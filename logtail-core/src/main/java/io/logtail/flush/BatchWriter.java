@@ -9,6 +9,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes one batch as one PostgreSQL transaction: exactly once, or not at all.
@@ -29,6 +31,7 @@ import org.postgresql.copy.CopyIn;
  * All counters a node writes are its own partial rows, so nodes never wait on each other's locks.
  */
 public final class BatchWriter {
+  private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
   private static final byte[] NO_RAW = "(raw line not kept: reference data was loaded while this batch was built)"
       .getBytes(StandardCharsets.US_ASCII);
 
@@ -153,10 +156,12 @@ public final class BatchWriter {
     long t0 = System.nanoTime();
     try {
       casOffsets(c, batch, batchId);
+      long tCas = System.nanoTime();
 
       copy(c, "COPY stage_votes FROM STDIN (FORMAT binary)", batch.voteRows().array(), batch.voteRows().length(), batch.votes());
       copy(c, "COPY stage_canvass FROM STDIN (FORMAT binary)", batch.canvassRows().array(), batch.canvassRows().length(), batch.canvass());
 
+      long tStage = System.nanoTime();
       int referenceRejects = 0;
       if (batch.votes() > 0) {
         boolean ballots;
@@ -175,11 +180,14 @@ public final class BatchWriter {
         }
       }
 
+      long tRef = System.nanoTime();
       int votes = 0;
       int duplicates = 0;
       int retransmits = 0;
+      long tVotes = tRef;
       if (batch.votes() > referenceRejects) {
         votes = (int) queryLong(c, INSERT_VOTES, nodeId, nodeId);
+        tVotes = System.nanoTime();
         try (PreparedStatement ps = c.prepareStatement(CLASSIFY_LATER_VOTES)) {
           ps.setInt(1, nodeId);
           try (ResultSet rs = ps.executeQuery()) {
@@ -195,11 +203,13 @@ public final class BatchWriter {
         }
       }
 
+      long tClassify = System.nanoTime();
       int canvass = 0;
       if (batch.canvass() > 0) {
         canvass = (int) queryLong(c, INSERT_CANVASS, nodeId, nodeId);
       }
       int resends = batch.canvass() - canvass;
+      long tCanvass = System.nanoTime();
 
       copy(c, "COPY rejects (node_id, source_id, line_offset, reason, raw, logged_at) FROM STDIN (FORMAT binary)",
           batch.rejectRows().array(), batch.rejectRows().length(), batch.rejects());
@@ -229,7 +239,15 @@ public final class BatchWriter {
         }
         ps.executeBatch();
       }
+      long tRest = System.nanoTime();
       c.commit();
+      long tCommit = System.nanoTime();
+      if (log.isDebugEnabled()) {
+        log.debug("batch {}: {} lines, staging path: cas {} ms, stage copy {} ms, reference {} ms, votes {} ms,"
+            + " classify {} ms, canvass {} ms, rejects+batch {} ms, commit {} ms", batchId, batch.lines(),
+            ms(tCas - t0), ms(tStage - tCas), ms(tRef - tStage), ms(tVotes - tRef), ms(tClassify - tVotes),
+            ms(tCanvass - tClassify), ms(tRest - tCanvass), ms(tCommit - tRest));
+      }
       long commitMicros = System.currentTimeMillis() * 1000L;
       return new BatchResult(batchId, batch.ranges(), batch.lines(), votes, duplicates, retransmits,
           canvass, resends, rejects, batch.skipped(), commitMicros, System.nanoTime() - t0);
@@ -241,6 +259,10 @@ public final class BatchWriter {
       }
       throw e;
     }
+  }
+
+  private static long ms(long nanos) {
+    return nanos / 1_000_000;
   }
 
   private void casOffsets(Connection c, Batch batch, long batchId) throws SQLException {
