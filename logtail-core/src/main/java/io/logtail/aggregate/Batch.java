@@ -17,11 +17,13 @@ import java.util.Map;
  * without gap, and every line is counted once in {@link #lines} as one of vote, canvass, reject or
  * skipped.
  *
- * <p>Staging columns (must match {@code io.logtail.flush.BatchWriter}):
- * votes: seq, ballot_id, voter, choice, eid, voted_at, source_id, line_offset, raw;
- * canvass: seq, eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance,
- * request, recorded_at, source_id, line_offset; rejects: node_id, source_id, line_offset, reason, raw,
- * logged_at (the final table's columns).
+ * <p>Row layouts (must match {@code io.logtail.flush.BatchWriter}): the columns of the final tables,
+ * in table order, so that the writer can COPY them straight into {@code votes} and
+ * {@code canvass_records} (fast path) or into the staging tables (general path):
+ * votes: ballot_id, voter, choice, eid, voted_at, node_id, source_id, line_offset, and a ninth field
+ * raw only when {@link #voteRaw()}; canvass: eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat,
+ * cell_lon, issue, stance, request, recorded_at, node_id, source_id, line_offset; rejects: node_id,
+ * source_id, line_offset, reason, raw, logged_at. Rows are in log order within each buffer.
  */
 public final class Batch {
   /** One source's contiguous byte range in this batch. */

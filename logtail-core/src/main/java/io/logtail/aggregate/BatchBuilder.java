@@ -75,12 +75,14 @@ public final class BatchBuilder implements EventSink {
     int ballotId = registry.ballotId(v.ballot);
     Batch b = begin(source, start, end);
     Batch.Range r = b.range(source);
-    b.votes.row(9).int4(b.lines).int4(ballotId).bytes(v.voter, 0, 32).text(v.choice).text(v.eid)
-        .timestampMicros(v.timeMicros).int4(r.sourceId).int8(start);
-    if (b.voteRaw && v.raw != null) {
-      b.votes.bytes(v.raw, v.rawOff, Math.min(v.rawLen, RAW_LIMIT));
-    } else {
-      b.votes.nul();
+    b.votes.row(b.voteRaw ? 9 : 8).int4(ballotId).bytes(v.voter, 0, 32).text(v.choice).text(v.eid)
+        .timestampMicros(v.timeMicros).int2(nodeId).int4(r.sourceId).int8(start);
+    if (b.voteRaw) {
+      if (v.raw != null) {
+        b.votes.bytes(v.raw, v.rawOff, Math.min(v.rawLen, RAW_LIMIT));
+      } else {
+        b.votes.nul();
+      }
     }
     b.voteRows++;
     after(b);
@@ -90,10 +92,10 @@ public final class BatchBuilder implements EventSink {
   public void canvass(Source source, long start, long end, CanvassEvent c) throws InterruptedException {
     Batch b = begin(source, start, end);
     Batch.Range r = b.range(source);
-    b.canvass.row(15).int4(b.lines).text(c.eid).text(c.kind.name()).text(c.dwelling).text(c.canvasser)
+    b.canvass.row(15).text(c.eid).text(c.kind.name()).text(c.dwelling).text(c.canvasser)
         .int4((int) c.latE7).int4((int) c.lonE7).int4(c.cellLat).int4(c.cellLon).text(c.issue)
         .text(c.stance == null ? null : c.stance.name()).text(c.request).timestampMicros(c.timeMicros)
-        .int4(r.sourceId).int8(start);
+        .int2(nodeId).int4(r.sourceId).int8(start);
     b.canvassRows++;
     after(b);
   }

@@ -19,31 +19,82 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>compare-and-set every source's committed offset from the batch's start to its end; a source
  *       whose offset is elsewhere aborts the batch ({@link OffsetConflictException});</li>
- *   <li>binary COPY of vote and canvass rows into temporary staging tables;</li>
- *   <li>when reference data is loaded: staged votes of unknown ballots, choices or voters move to
- *       {@code rejects};</li>
- *   <li>set-based inserts: the first vote of each (ballot, voter) in log order, {@code ON CONFLICT DO
- *       NOTHING} against votes already counted; tallies from the rows that really went in; the other
- *       staged votes classified as retransmits (same eid as the counted vote) or duplicates; canvass
- *       records likewise on eid, with their locality counts;</li>
- *   <li>binary COPY of the rejects; the batch row and its ranges; commit.</li>
+ *   <li>plan in memory ({@link BatchPlan}): the first vote of each (ballot, voter) and the first
+ *       canvass record of each eid in the batch, the later ones classified as retransmits, duplicates
+ *       or re-sends; keys this node probably committed already ({@link KeyHints}) go to the staging
+ *       path;</li>
+ *   <li>fast path: binary COPY of the first rows straight into {@code votes} and
+ *       {@code canvass_records}, each inside a savepoint. A unique violation (a key committed by an
+ *       earlier batch or another node that the hints did not know) rolls back to the savepoint and
+ *       sends that table's rows of the batch to the staging path;</li>
+ *   <li>staging path (the general, exact path): binary COPY into temporary staging tables; when
+ *       reference data is loaded, staged votes of unknown ballots, choices or voters move to
+ *       {@code rejects} (with reference data every vote takes this path); set-based inserts {@code
+ *       ON CONFLICT DO NOTHING} in log order, tallies from the rows that really went in
+ *       ({@code RETURNING}), the other staged votes classified against the counted vote;</li>
+ *   <li>the fast path's tallies, locality cells and duplicate rows, aggregated in memory, upserted as
+ *       a few rows; binary COPY of the rejects; the batch row and its ranges; commit; then the
+ *       batch's keys are added to the hints.</li>
  * </ol>
- * All counters a node writes are its own partial rows, so nodes never wait on each other's locks.
+ * Every vote of the batch is accounted as exactly one of counted, duplicate, retransmit or reject
+ * (checked). All counters a node writes are its own partial rows, so nodes never wait on each other's
+ * locks.
  */
 public final class BatchWriter {
   private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
   private static final byte[] NO_RAW = "(raw line not kept: reference data was loaded while this batch was built)"
       .getBytes(StandardCharsets.US_ASCII);
+  private static final String UNIQUE_VIOLATION = "23505";
+  /** Hint sets: 2^22 slots (32 MiB, about 3.1M vote keys) and 2^21 (16 MiB) for canvass eids. */
+  static final int VOTE_HINT_SLOTS_LOG2 = 22;
+  static final int CANVASS_HINT_SLOTS_LOG2 = 21;
 
   private static final String CREATE_STAGING = """
       CREATE TEMP TABLE IF NOT EXISTS stage_votes (
-        seq int4, ballot_id int4, voter bytea, choice text, eid text, voted_at timestamptz,
-        source_id int4, line_offset int8, raw bytea) ON COMMIT DELETE ROWS;
+        ballot_id int4, voter bytea, choice text, eid text, voted_at timestamptz, node_id int2,
+        source_id int4, line_offset int8, raw bytea, seq bigserial) ON COMMIT DELETE ROWS;
       CREATE TEMP TABLE IF NOT EXISTS stage_canvass (
-        seq int4, eid text, kind text, dwelling text, canvasser text, lat_e7 int4, lon_e7 int4,
+        eid text, kind text, dwelling text, canvasser text, lat_e7 int4, lon_e7 int4,
         cell_lat int4, cell_lon int4, issue text, stance text, request text, recorded_at timestamptz,
-        source_id int4, line_offset int8) ON COMMIT DELETE ROWS;
+        node_id int2, source_id int4, line_offset int8, seq bigserial) ON COMMIT DELETE ROWS;
+      CREATE TEMP TABLE IF NOT EXISTS stage_tally (ballot_id int4, choice text, votes int8)
+        ON COMMIT DELETE ROWS;
+      CREATE TEMP TABLE IF NOT EXISTS stage_cells (cell_lat int4, cell_lon int4, kind text, issue text,
+        stance text, records int8) ON COMMIT DELETE ROWS;
+      CREATE TEMP TABLE IF NOT EXISTS stage_dups (ballot_id int4, voter bytea, attempts int8,
+        first_seen timestamptz, last_seen timestamptz) ON COMMIT DELETE ROWS;
       """;
+
+  private static final String COPY_STAGE_VOTES = "COPY stage_votes (ballot_id, voter, choice, eid, voted_at,"
+      + " node_id, source_id, line_offset) FROM STDIN (FORMAT binary)";
+  private static final String COPY_STAGE_VOTES_RAW = "COPY stage_votes (ballot_id, voter, choice, eid, voted_at,"
+      + " node_id, source_id, line_offset, raw) FROM STDIN (FORMAT binary)";
+  private static final String COPY_STAGE_CANVASS = "COPY stage_canvass (eid, kind, dwelling, canvasser, lat_e7,"
+      + " lon_e7, cell_lat, cell_lon, issue, stance, request, recorded_at, node_id, source_id, line_offset)"
+      + " FROM STDIN (FORMAT binary)";
+  private static final String COPY_VOTES = "COPY votes (ballot_id, voter, choice, eid, voted_at, node_id,"
+      + " source_id, line_offset) FROM STDIN (FORMAT binary)";
+  private static final String COPY_CANVASS = "COPY canvass_records (eid, kind, dwelling, canvasser, lat_e7,"
+      + " lon_e7, cell_lat, cell_lon, issue, stance, request, recorded_at, node_id, source_id, line_offset)"
+      + " FROM STDIN (FORMAT binary)";
+
+  private static final String UPSERT_AGGREGATES = """
+      WITH t AS (
+        INSERT INTO vote_tally_parts AS t (node_id, ballot_id, choice, votes)
+        SELECT ?, ballot_id, choice, votes FROM stage_tally
+        ON CONFLICT (node_id, ballot_id, choice) DO UPDATE SET votes = t.votes + EXCLUDED.votes),
+      c AS (
+        INSERT INTO canvass_cell_parts AS c (node_id, cell_lat, cell_lon, kind, issue, stance, records)
+        SELECT ?, cell_lat, cell_lon, kind, issue, stance, records FROM stage_cells
+        ON CONFLICT (node_id, cell_lat, cell_lon, kind, issue, stance)
+        DO UPDATE SET records = c.records + EXCLUDED.records),
+      d AS (
+        INSERT INTO vote_duplicate_rows AS d (ballot_id, voter, attempts, first_seen, last_seen)
+        SELECT ballot_id, voter, attempts, first_seen, last_seen FROM stage_dups
+        ON CONFLICT (ballot_id, voter) DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts,
+          first_seen = least(d.first_seen, EXCLUDED.first_seen),
+          last_seen = greatest(d.last_seen, EXCLUDED.last_seen))
+      SELECT 1""";
 
   private static final String CAS_OFFSET = """
       UPDATE sources SET committed_offset = ?, last_batch_id = ?, path = ?, device = ?, inode = ?,
@@ -133,10 +184,25 @@ public final class BatchWriter {
   private static final String INSERT_RANGE =
       "INSERT INTO batch_ranges (node_id, batch_id, source_id, start_offset, end_offset) VALUES (?, ?, ?, ?, ?)";
 
+  private static final byte[] TRAILER = {(byte) 0xff, (byte) 0xff};
+
   private final int nodeId;
+  private final BatchPlan plan = new BatchPlan();
+  private final KeyHints voteHints;
+  private final KeyHints canvassHints;
+  private final CopyBuffer aggregates = new CopyBuffer(1 << 16);
+  private long voteFallbacks;
+  private long canvassFallbacks;
 
   public BatchWriter(int nodeId) {
+    this(nodeId, new KeyHints(VOTE_HINT_SLOTS_LOG2), new KeyHints(CANVASS_HINT_SLOTS_LOG2));
+  }
+
+  /** With the given hint sets (tests use small or shared ones). */
+  public BatchWriter(int nodeId, KeyHints voteHints, KeyHints canvassHints) {
     this.nodeId = nodeId;
+    this.voteHints = voteHints;
+    this.canvassHints = canvassHints;
   }
 
   /** Prepares a fresh connection: staging tables, no autocommit. */
@@ -158,19 +224,41 @@ public final class BatchWriter {
       casOffsets(c, batch, batchId);
       long tCas = System.nanoTime();
 
-      copy(c, "COPY stage_votes FROM STDIN (FORMAT binary)", batch.voteRows().array(), batch.voteRows().length(), batch.votes());
-      copy(c, "COPY stage_canvass FROM STDIN (FORMAT binary)", batch.canvassRows().array(), batch.canvassRows().length(), batch.canvass());
-
-      long tStage = System.nanoTime();
-      int referenceRejects = 0;
+      boolean ballots = false;
+      boolean roll = false;
       if (batch.votes() > 0) {
-        boolean ballots;
-        boolean roll;
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(REFERENCE_FLAGS)) {
           rs.next();
           ballots = rs.getBoolean(1);
           roll = rs.getBoolean(2);
         }
+      }
+      plan.build(batch, batch.voteRaw() || ballots || roll, voteHints, canvassHints);
+      long tPlan = System.nanoTime();
+
+      // fast path: the first rows straight into the tables, each table in a savepoint
+      if (plan.fastVotes > 0 && !copyFast(c, "fast_votes", COPY_VOTES, plan.vb, plan.vRow, plan.vRoute, plan.nv,
+          plan.fastVotes)) {
+        plan.fallbackVotes();
+        voteFallbacks++;
+        log.debug("batch {}: a vote key was already committed; votes take the staging path", batchId);
+      }
+      if (plan.fastCanvass > 0 && !copyFast(c, "fast_canvass", COPY_CANVASS, plan.cb, plan.cRow, plan.cRoute,
+          plan.nc, plan.fastCanvass)) {
+        plan.fallbackCanvass();
+        canvassFallbacks++;
+        log.debug("batch {}: a canvass eid was already committed; canvass records take the staging path", batchId);
+      }
+      long tFast = System.nanoTime();
+
+      // staging path: rows of hinted keys, of a table that fell back, or all votes with reference data
+      int votes = plan.fastVotes;
+      int duplicates = plan.duplicates;
+      int retransmits = plan.retransmits;
+      int referenceRejects = 0;
+      if (plan.stagedVotes > 0) {
+        copyRows(c, batch.voteRaw() ? COPY_STAGE_VOTES_RAW : COPY_STAGE_VOTES, plan.vb, plan.vRow, plan.vRoute,
+            plan.nv, BatchPlan.STAGED, plan.stagedVotes);
         if (ballots) {
           referenceRejects += update(c, REJECT_UNKNOWN_BALLOT);
           referenceRejects += update(c, REJECT_UNKNOWN_CHOICE);
@@ -178,38 +266,52 @@ public final class BatchWriter {
         if (roll) {
           referenceRejects += update(c, REJECT_UNKNOWN_VOTER);
         }
-      }
-
-      long tRef = System.nanoTime();
-      int votes = 0;
-      int duplicates = 0;
-      int retransmits = 0;
-      long tVotes = tRef;
-      if (batch.votes() > referenceRejects) {
-        votes = (int) queryLong(c, INSERT_VOTES, nodeId, nodeId);
-        tVotes = System.nanoTime();
-        try (PreparedStatement ps = c.prepareStatement(CLASSIFY_LATER_VOTES)) {
-          ps.setInt(1, nodeId);
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            duplicates = rs.getInt(1);
-            retransmits = rs.getInt(2);
+        if (plan.stagedVotes > referenceRejects) {
+          analyze(c, "stage_votes");
+          votes += (int) queryLong(c, INSERT_VOTES, nodeId, nodeId);
+          try (PreparedStatement ps = c.prepareStatement(CLASSIFY_LATER_VOTES)) {
+            ps.setInt(1, nodeId);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              duplicates += rs.getInt(1);
+              retransmits += rs.getInt(2);
+            }
           }
         }
-        if (votes + duplicates + retransmits + referenceRejects != batch.votes()) {
-          throw new IllegalStateException("vote accounting broken in batch " + batchId + ": " + votes
-              + " counted + " + duplicates + " duplicates + " + retransmits + " retransmits + "
-              + referenceRejects + " rejected != " + batch.votes() + " staged");
-        }
       }
-
-      long tClassify = System.nanoTime();
-      int canvass = 0;
-      if (batch.canvass() > 0) {
-        canvass = (int) queryLong(c, INSERT_CANVASS, nodeId, nodeId);
+      if (votes + duplicates + retransmits + referenceRejects != batch.votes()) {
+        throw new IllegalStateException("vote accounting broken in batch " + batchId + ": " + votes
+            + " counted + " + duplicates + " duplicates + " + retransmits + " retransmits + "
+            + referenceRejects + " rejected != " + batch.votes() + " staged");
+      }
+      int canvass = plan.fastCanvass;
+      if (plan.stagedCanvass > 0) {
+        copyRows(c, COPY_STAGE_CANVASS, plan.cb, plan.cRow, plan.cRoute, plan.nc, BatchPlan.STAGED,
+            plan.stagedCanvass);
+        analyze(c, "stage_canvass");
+        canvass += (int) queryLong(c, INSERT_CANVASS, nodeId, nodeId);
       }
       int resends = batch.canvass() - canvass;
-      long tCanvass = System.nanoTime();
+      if (resends < 0 || (plan.stagedCanvass == 0 && resends != plan.resends)) {
+        throw new IllegalStateException("canvass accounting broken in batch " + batchId + ": " + canvass
+            + " inserted of " + batch.canvass() + " (" + plan.resends + " re-sends in the batch)");
+      }
+      long tStaged = System.nanoTime();
+
+      // the fast path's aggregates, as a few rows
+      aggregates.reset();
+      int n = plan.writeTallies(aggregates);
+      copyAggregate(c, "COPY stage_tally FROM STDIN (FORMAT binary)", n);
+      aggregates.reset();
+      int m = plan.writeCells(aggregates);
+      copyAggregate(c, "COPY stage_cells FROM STDIN (FORMAT binary)", m);
+      aggregates.reset();
+      int d = plan.writeDuplicates(aggregates);
+      copyAggregate(c, "COPY stage_dups FROM STDIN (FORMAT binary)", d);
+      if (n + m + d > 0) {
+        queryLong(c, UPSERT_AGGREGATES, nodeId, nodeId);
+      }
+      long tAggregates = System.nanoTime();
 
       copy(c, "COPY rejects (node_id, source_id, line_offset, reason, raw, logged_at) FROM STDIN (FORMAT binary)",
           batch.rejectRows().array(), batch.rejectRows().length(), batch.rejects());
@@ -242,11 +344,14 @@ public final class BatchWriter {
       long tRest = System.nanoTime();
       c.commit();
       long tCommit = System.nanoTime();
+      plan.remember(voteHints, canvassHints);
       if (log.isDebugEnabled()) {
-        log.debug("batch {}: {} lines, staging path: cas {} ms, stage copy {} ms, reference {} ms, votes {} ms,"
-            + " classify {} ms, canvass {} ms, rejects+batch {} ms, commit {} ms", batchId, batch.lines(),
-            ms(tCas - t0), ms(tStage - tCas), ms(tRef - tStage), ms(tVotes - tRef), ms(tClassify - tVotes),
-            ms(tCanvass - tClassify), ms(tRest - tCanvass), ms(tCommit - tRest));
+        log.debug("batch {}: {} lines; votes {} fast + {} staged, canvass {} fast + {} staged; cas {} ms,"
+            + " plan {} ms, fast COPY {} ms, staging path {} ms, aggregates {} ms ({} tallies, {} cells,"
+            + " {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids", batchId,
+            batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
+            ms(tCas - t0), ms(tPlan - tCas), ms(tFast - tPlan), ms(tStaged - tFast), ms(tAggregates - tStaged),
+            n, m, d, ms(tRest - tAggregates), ms(tCommit - tRest), voteHints.size(), canvassHints.size());
       }
       long commitMicros = System.currentTimeMillis() * 1000L;
       return new BatchResult(batchId, batch.ranges(), batch.lines(), votes, duplicates, retransmits,
@@ -258,6 +363,81 @@ public final class BatchWriter {
         e.addSuppressed(re);
       }
       throw e;
+    }
+  }
+
+  /** Batches whose votes (canvass records) fell back from the fast path to the staging path. */
+  public long voteFallbacks() {
+    return voteFallbacks;
+  }
+
+  public long canvassFallbacks() {
+    return canvassFallbacks;
+  }
+
+  /**
+   * COPYs the rows routed {@link BatchPlan#FIRST} into a final table inside a savepoint. Returns false,
+   * rolled back to the savepoint, when a key is already in the table (unique violation).
+   */
+  private static boolean copyFast(Connection c, String savepoint, String sql, byte[] buf, int[] rowStart,
+      byte[] route, int rows, int expected) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("SAVEPOINT " + savepoint);
+      try {
+        copyRows(c, sql, buf, rowStart, route, rows, BatchPlan.FIRST, expected);
+      } catch (SQLException e) {
+        if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+          throw e;
+        }
+        st.execute("ROLLBACK TO SAVEPOINT " + savepoint);
+        return false;
+      }
+      st.execute("RELEASE SAVEPOINT " + savepoint);
+      return true;
+    }
+  }
+
+  /** COPYs the rows of {@code buf} whose route is {@code which}, as runs of the buffer's bytes. */
+  private static void copyRows(Connection c, String sql, byte[] buf, int[] rowStart, byte[] route, int rows,
+      byte which, int expected) throws SQLException {
+    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+    try {
+      in.writeToCopy(buf, 0, BatchPlan.HEADER_BYTES);
+      int i = 0;
+      while (i < rows) {
+        if (route[i] != which) {
+          i++;
+          continue;
+        }
+        int j = i + 1;
+        while (j < rows && route[j] == which) {
+          j++;
+        }
+        in.writeToCopy(buf, rowStart[i], rowStart[j] - rowStart[i]);
+        i = j;
+      }
+      in.writeToCopy(TRAILER, 0, 2);
+      long n = in.endCopy();
+      if (n != expected) {
+        throw new SQLException("COPY wrote " + n + " rows, expected " + expected + ": " + sql);
+      }
+    } finally {
+      if (in.isActive()) {
+        in.cancelCopy();
+      }
+    }
+  }
+
+  private void copyAggregate(Connection c, String sql, int rows) throws SQLException {
+    if (rows > 0) {
+      aggregates.finish();
+      copy(c, sql, aggregates.array(), aggregates.length(), rows);
+    }
+  }
+
+  private static void analyze(Connection c, String table) throws SQLException {
+    try (Statement st = c.createStatement()) {
+      st.execute("ANALYZE " + table);
     }
   }
 
