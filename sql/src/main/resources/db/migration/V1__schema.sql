@@ -7,7 +7,8 @@
 --  * Cheap to write: compact keys (ballot as a small integer, voter as 32 raw bytes), and only the
 --    indexes that the rules need (votes: one primary key; canvass_records: one on eid; rejects: none).
 --  * Many nodes, one database, no hot rows: every counter a node writes is a per-node partial row
---    (vote_tally_parts, canvass_cell_parts); views sum them. Offsets and batches are keyed by node.
+--    (vote_tally_parts); views sum them. Locality counts are a view over canvass_records. Offsets and
+--    batches are keyed by node.
 
 -- One row per logtail node (one per nginx host); name is --node-id.
 CREATE TABLE nodes (
@@ -148,23 +149,15 @@ CREATE TABLE canvass_records (
     line_offset bigint      NOT NULL
 );
 
--- Per-node partial counts per locality cell (0.001 degree), kind, issue and stance
--- ('' where a kind has no issue or stance).
-CREATE TABLE canvass_cell_parts (
-    node_id  smallint NOT NULL,
-    cell_lat integer  NOT NULL,
-    cell_lon integer  NOT NULL,
-    kind     text     NOT NULL,
-    issue    text     NOT NULL,
-    stance   text     NOT NULL,
-    records  bigint   NOT NULL,
-    PRIMARY KEY (node_id, cell_lat, cell_lon, kind, issue, stance)
-);
-
+-- Counts per locality cell (0.001 degree), kind, issue and stance ('' where a kind has no issue or
+-- stance), computed from the records themselves: exact by construction, and free for the writer (a
+-- maintained per-cell counter table cost one upsert per record, as dear as the record's own insert,
+-- because records spread over many cells). Reading it scans canvass_records.
 CREATE VIEW canvass_localities AS
-SELECT cell_lat, cell_lon, kind, issue, stance, sum(records)::bigint AS records
-FROM canvass_cell_parts
-GROUP BY cell_lat, cell_lon, kind, issue, stance;
+SELECT cell_lat, cell_lon, kind, coalesce(issue, '') AS issue, coalesce(stance, '') AS stance,
+       count(*)::bigint AS records
+FROM canvass_records
+GROUP BY cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, '');
 
 -- Every line that did not become an event, with where it was and why. raw is the line cut to 2 KiB,
 -- as bytes (it may hold invalid UTF-8 or NUL).

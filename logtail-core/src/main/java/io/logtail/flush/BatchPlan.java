@@ -16,14 +16,18 @@ import java.util.Arrays;
  *       (log order) is {@link #FIRST}: it is COPYed straight into {@code votes}. A later row of that
  *       key is a {@link #RETRANSMIT} when it has an eid equal to the first row's, else a
  *       {@link #DUPLICATE}; both are counted here, in memory, as the staging path's SQL would.</li>
- *   <li>A key whose hash is in the node's {@link KeyHints} (probably committed by an earlier batch)
- *       sends all its rows of the batch to the general staging path ({@link #STAGED}), which decides
- *       against the table.</li>
- *   <li>Canvass records likewise on their eid: first row {@link #FIRST}, later ones {@link #RESEND}.</li>
- *   <li>Tallies (ballot, choice), locality cells and duplicate rows of the {@code FIRST} rows are
- *       aggregated here, to be upserted as a few rows.</li>
+ *   <li>A key whose hash is in the node's {@link KeyHints} (probably committed by an earlier batch) is
+ *       looked up in {@code votes} ({@link #hintedVotes}); when it is there, every row of the batch
+ *       with that key is a later vote of the counted one, classified against the counted vote's eid
+ *       ({@link #resolveVotes}); when it is not (a false positive), the key is treated as new.</li>
+ *   <li>Canvass records likewise on their eid: first row {@link #FIRST}, later ones (or all, when
+ *       the eid is already in {@code canvass_records}) {@link #RESEND}.</li>
+ *   <li>Tallies (ballot, choice) of the {@code FIRST} votes and the duplicate rows are aggregated
+ *       here, to be upserted as a few rows.</li>
+ *   <li>{@link #STAGED}: every vote when the database has reference data (ballots or a voter roll),
+ *       and every row of a table whose fast COPY met a key committed elsewhere; the general staging
+ *       path decides for them.</li>
  * </ul>
- * When the database has reference data (ballots or a voter roll) every vote goes to the staging path.
  * One instance per writer, reused from batch to batch (flusher thread only).
  */
 final class BatchPlan {
@@ -47,15 +51,22 @@ final class BatchPlan {
   private int[] vChoice = new int[1024];
   private int[] vEid = new int[1024];
   private int[] vTime = new int[1024];
+  private int[] vGroup = new int[1024];
   byte[] vRoute = new byte[1024];
   private long[] vHash = new long[1024];
   int fastVotes;
   int stagedVotes;
   int duplicates;
   int retransmits;
+  private boolean votesStaged;
   // vote key groups
   private final Table vKeys = new Table();
-  private boolean[] gStaged = new boolean[1024];
+  /** Groups whose key hash is in the hints: candidates for the lookup. */
+  private int[] hintedVoteGroups = new int[256];
+  int nHintedVotes;
+  /** For hinted groups found in votes: the counted vote's eid (null if it has none). */
+  private byte[][] gExistingEid = new byte[1024][];
+  private boolean[] gExisting = new boolean[1024];
   private int[] gAttempts = new int[1024];
   private long[] gMin = new long[1024];
   private long[] gMax = new long[1024];
@@ -67,47 +78,48 @@ final class BatchPlan {
   int nc;
   int[] cRow = new int[1024];
   private int[] cEid = new int[1024];
-  private int[] cKind = new int[1024];
-  private int[] cCell = new int[1024];
-  private int[] cIssue = new int[1024];
-  private int[] cStance = new int[1024];
+  private int[] cGroup = new int[1024];
   byte[] cRoute = new byte[1024];
   private long[] cHash = new long[1024];
   int fastCanvass;
   int stagedCanvass;
   int resends;
   private final Table cKeys = new Table();
-  private final Table cells = new Table();
-  private int[] cellCount = new int[1024];
+  private int[] hintedCanvassGroups = new int[256];
+  int nHintedCanvass;
+  private boolean[] gExistingC = new boolean[1024];
 
   private final int[] fields = new int[16];
   private final RowEq voteKeyEq = this::sameVoteKey;
   private final RowEq tallyKeyEq = this::sameTallyKey;
   private final RowEq eidEq = this::sameEid;
-  private final RowEq cellEq = this::sameCell;
 
   /**
-   * Plans the batch.
+   * Groups the batch's rows by key and finds the keys the hints know; then {@link #resolveVotes} and
+   * {@link #resolveCanvass} (after looking those keys up) route every row.
    *
    * @param votesStaged every vote goes to the staging path (reference data is loaded)
    */
   void build(Batch batch, boolean votesStaged, KeyHints voteHints, KeyHints canvassHints) {
-    planVotes(batch.voteRows(), batch.votes(), votesStaged, voteHints);
-    planCanvass(batch.canvassRows(), batch.canvass(), canvassHints);
+    groupVotes(batch.voteRows(), batch.votes(), votesStaged, voteHints);
+    groupCanvass(batch.canvassRows(), batch.canvass(), canvassHints);
   }
 
   // ------------------------------------------------------------------------------------------ votes
 
-  private void planVotes(CopyBuffer buf, int rows, boolean allStaged, KeyHints hints) {
+  private void groupVotes(CopyBuffer buf, int rows, boolean allStaged, KeyHints hints) {
     vb = buf.array();
     nv = rows;
+    votesStaged = allStaged;
     fastVotes = stagedVotes = duplicates = retransmits = 0;
+    nHintedVotes = 0;
     if (vRow.length < rows + 1) {
       int n = Math.max(rows + 1, vRow.length * 2);
       vRow = new int[n];
       vChoice = new int[n];
       vEid = new int[n];
       vTime = new int[n];
+      vGroup = new int[n];
       vRoute = new byte[n];
       vHash = new long[n];
     }
@@ -118,61 +130,100 @@ final class BatchPlan {
       vChoice[i] = fields[2];
       vEid[i] = fields[3];
       vTime[i] = fields[4];
-      // ballot_id's and voter's length words and data: 4+4+4+32 bytes from p+2
+      // ballot_id's and voter's length words and data: 4+4+4+32 bytes from the row's start + 2
       vHash[i] = hash(vb, vRow[i] + 2, 44, 0x5bd1e995L);
     }
     vRow[rows] = p;
     tally.reset(16);
+    vKeys.reset(allStaged ? 16 : rows);
     if (allStaged) {
-      Arrays.fill(vRoute, 0, rows, STAGED);
-      stagedVotes = rows;
-      vKeys.reset(16);
       return;
     }
-    vKeys.reset(rows);
     for (int i = 0; i < rows; i++) {
       int g = vKeys.find(vHash[i], i, voteKeyEq);
+      vGroup[i] = g;
       if (vKeys.added) {
-        if (g >= gStaged.length) {
-          int n = Math.max(g + 1, gStaged.length * 2);
-          gStaged = Arrays.copyOf(gStaged, n);
+        if (g >= gExisting.length) {
+          int n = Math.max(g + 1, gExisting.length * 2);
+          gExisting = Arrays.copyOf(gExisting, n);
+          gExistingEid = Arrays.copyOf(gExistingEid, n);
           gAttempts = Arrays.copyOf(gAttempts, n);
           gMin = Arrays.copyOf(gMin, n);
           gMax = Arrays.copyOf(gMax, n);
         }
-        boolean staged = hints.contains(vHash[i]);
-        gStaged[g] = staged;
+        gExisting[g] = false;
+        gExistingEid[g] = null;
         gAttempts[g] = 0;
-        if (staged) {
-          vRoute[i] = STAGED;
-          stagedVotes++;
-        } else {
-          vRoute[i] = FIRST;
-          fastVotes++;
-        }
-      } else if (gStaged[g]) {
-        vRoute[i] = STAGED;
-        stagedVotes++;
-      } else {
-        int first = vKeys.rep[g];
-        if (readInt(vb, vEid[i]) >= 0 && sameField(vb, vEid[i], vEid[first])) {
-          vRoute[i] = RETRANSMIT;
-          retransmits++;
-        } else {
-          vRoute[i] = DUPLICATE;
-          duplicates++;
-          long t = (long) LONG.get(vb, vTime[i] + 4);
-          if (gAttempts[g]++ == 0) {
-            gMin[g] = t;
-            gMax[g] = t;
-          } else {
-            gMin[g] = Math.min(gMin[g], t);
-            gMax[g] = Math.max(gMax[g], t);
+        if (hints.contains(vHash[i])) {
+          if (nHintedVotes == hintedVoteGroups.length) {
+            hintedVoteGroups = Arrays.copyOf(hintedVoteGroups, nHintedVotes * 2);
           }
+          hintedVoteGroups[nHintedVotes++] = g;
         }
       }
     }
-    for (int i = 0; i < rows; i++) {
+  }
+
+  /** The k-th hinted vote key's ballot_id. */
+  int hintedBallot(int k) {
+    return readInt(vb, vRow[vKeys.rep[hintedVoteGroups[k]]] + 6);
+  }
+
+  /** The k-th hinted vote key's voter (a new array). */
+  byte[] hintedVoter(int k) {
+    int p = vRow[vKeys.rep[hintedVoteGroups[k]]] + 14;
+    return Arrays.copyOfRange(vb, p, p + 32);
+  }
+
+  /** The lookup found the k-th hinted key in votes; its counted vote has this eid (or null). */
+  void voteExists(int k, byte[] eid) {
+    int g = hintedVoteGroups[k];
+    gExisting[g] = true;
+    gExistingEid[g] = eid;
+  }
+
+  /** Routes every vote: call after {@link #voteExists} for the keys found. */
+  void resolveVotes() {
+    if (votesStaged) {
+      Arrays.fill(vRoute, 0, nv, STAGED);
+      stagedVotes = nv;
+      return;
+    }
+    for (int i = 0; i < nv; i++) {
+      int g = vGroup[i];
+      boolean retransmit;
+      if (gExisting[g]) {
+        byte[] e = gExistingEid[g];
+        int len = readInt(vb, vEid[i]);
+        retransmit = e != null && len == e.length
+            && Arrays.equals(vb, vEid[i] + 4, vEid[i] + 4 + len, e, 0, e.length);
+      } else {
+        int first = vKeys.rep[g];
+        if (first == i) {
+          vRoute[i] = FIRST;
+          fastVotes++;
+          continue;
+        }
+        retransmit = readInt(vb, vEid[i]) >= 0 && sameField(vb, vEid[i], vEid[first]);
+      }
+      if (retransmit) {
+        vRoute[i] = RETRANSMIT;
+        retransmits++;
+      } else {
+        vRoute[i] = DUPLICATE;
+        duplicates++;
+        long t = (long) LONG.get(vb, vTime[i] + 4);
+        if (gAttempts[g]++ == 0) {
+          gMin[g] = t;
+          gMax[g] = t;
+        } else {
+          gMin[g] = Math.min(gMin[g], t);
+          gMax[g] = Math.max(gMax[g], t);
+        }
+      }
+    }
+    tally.reset(16);
+    for (int i = 0; i < nv; i++) {
       if (vRoute[i] == FIRST) {
         int p0 = vRow[i] + 2;
         long h = hash(vb, p0, 8, 17) ^ hash(vb, vChoice[i], 4 + fieldLength(vb, vChoice[i]), 31);
@@ -190,6 +241,7 @@ final class BatchPlan {
 
   /** The fast COPY into votes hit a key committed elsewhere: every vote goes to the staging path. */
   void fallbackVotes() {
+    votesStaged = true;
     Arrays.fill(vRoute, 0, nv, STAGED);
     stagedVotes = nv;
     fastVotes = duplicates = retransmits = 0;
@@ -219,7 +271,7 @@ final class BatchPlan {
   int writeDuplicates(CopyBuffer out) {
     int n = 0;
     for (int g = 0; g < vKeys.n; g++) {
-      if (!gStaged[g] && gAttempts[g] > 0) {
+      if (gAttempts[g] > 0) {
         int r = vKeys.rep[g];
         out.row(5).raw(vb, vRow[r] + 2, 44).int8(gAttempts[g]).int8(gMin[g]).int8(gMax[g]);
         n++;
@@ -230,18 +282,16 @@ final class BatchPlan {
 
   // ---------------------------------------------------------------------------------------- canvass
 
-  private void planCanvass(CopyBuffer buf, int rows, KeyHints hints) {
+  private void groupCanvass(CopyBuffer buf, int rows, KeyHints hints) {
     cb = buf.array();
     nc = rows;
     fastCanvass = stagedCanvass = resends = 0;
+    nHintedCanvass = 0;
     if (cRow.length < rows + 1) {
       int n = Math.max(rows + 1, cRow.length * 2);
       cRow = new int[n];
       cEid = new int[n];
-      cKind = new int[n];
-      cCell = new int[n];
-      cIssue = new int[n];
-      cStance = new int[n];
+      cGroup = new int[n];
       cRoute = new byte[n];
       cHash = new long[n];
     }
@@ -250,51 +300,49 @@ final class BatchPlan {
       cRow[i] = p;
       p = walk(cb, p, fields);
       cEid[i] = fields[0];
-      cKind[i] = fields[1];
-      cCell[i] = fields[6];
-      cIssue[i] = fields[8];
-      cStance[i] = fields[9];
       cHash[i] = hash(cb, cEid[i], 4 + fieldLength(cb, cEid[i]), 0x27d4eb2fL);
     }
     cRow[rows] = p;
     cKeys.reset(rows);
     for (int i = 0; i < rows; i++) {
       int g = cKeys.find(cHash[i], i, eidEq);
+      cGroup[i] = g;
       if (cKeys.added) {
-        if (hints.contains(cHash[i])) {
-          cRoute[i] = STAGED;
-          stagedCanvass++;
-        } else {
-          cRoute[i] = FIRST;
-          fastCanvass++;
+        if (g >= gExistingC.length) {
+          gExistingC = Arrays.copyOf(gExistingC, Math.max(g + 1, gExistingC.length * 2));
         }
-      } else if (cRoute[cKeys.rep[g]] == STAGED) {
-        cRoute[i] = STAGED;
-        stagedCanvass++;
+        gExistingC[g] = false;
+        if (hints.contains(cHash[i])) {
+          if (nHintedCanvass == hintedCanvassGroups.length) {
+            hintedCanvassGroups = Arrays.copyOf(hintedCanvassGroups, nHintedCanvass * 2);
+          }
+          hintedCanvassGroups[nHintedCanvass++] = g;
+        }
+      }
+    }
+  }
+
+  /** The k-th hinted canvass eid. */
+  String hintedEid(int k) {
+    int p = cEid[cKeys.rep[hintedCanvassGroups[k]]];
+    return new String(cb, p + 4, fieldLength(cb, p), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The lookup found the k-th hinted eid in canvass_records. */
+  void canvassExists(int k) {
+    gExistingC[hintedCanvassGroups[k]] = true;
+  }
+
+  /** Routes every canvass row: call after {@link #canvassExists} for the eids found. */
+  void resolveCanvass() {
+    for (int i = 0; i < nc; i++) {
+      int g = cGroup[i];
+      if (!gExistingC[g] && cKeys.rep[g] == i) {
+        cRoute[i] = FIRST;
+        fastCanvass++;
       } else {
         cRoute[i] = RESEND;
         resends++;
-      }
-    }
-    planCells();
-  }
-
-  private void planCells() {
-    cells.reset(Math.max(16, fastCanvass));
-    for (int i = 0; i < nc; i++) {
-      if (cRoute[i] == FIRST) {
-        long h = hash(cb, cCell[i], 16, 7);
-        h = h * 31 + hash(cb, cKind[i], 4 + fieldLength(cb, cKind[i]), 11);
-        h = h * 31 + hashOptional(cb, cIssue[i], 13);
-        h = h * 31 + hashOptional(cb, cStance[i], 19);
-        int g = cells.find(h, i, cellEq);
-        if (cells.added) {
-          if (g >= cellCount.length) {
-            cellCount = Arrays.copyOf(cellCount, Math.max(g + 1, cellCount.length * 2));
-          }
-          cellCount[g] = 0;
-        }
-        cellCount[g]++;
       }
     }
   }
@@ -304,30 +352,10 @@ final class BatchPlan {
     Arrays.fill(cRoute, 0, nc, STAGED);
     stagedCanvass = nc;
     fastCanvass = resends = 0;
-    cells.reset(16);
   }
 
   private boolean sameEid(int a, int b) {
     return sameField(cb, cEid[a], cEid[b]);
-  }
-
-  private boolean sameCell(int a, int b) {
-    return Arrays.equals(cb, cCell[a], cCell[a] + 16, cb, cCell[b], cCell[b] + 16)
-        && sameField(cb, cKind[a], cKind[b])
-        && sameOptional(cb, cIssue[a], cIssue[b])
-        && sameOptional(cb, cStance[a], cStance[b]);
-  }
-
-  /** Rows for {@code canvass_cell_parts}: cell_lat, cell_lon, kind, issue, stance ('' for NULL), records. */
-  int writeCells(CopyBuffer out) {
-    for (int g = 0; g < cells.n; g++) {
-      int r = cells.rep[g];
-      out.row(6).raw(cb, cCell[r], 16).raw(cb, cKind[r], 4 + fieldLength(cb, cKind[r]));
-      optional(out, cb, cIssue[r]);
-      optional(out, cb, cStance[r]);
-      out.int8(cellCount[g]);
-    }
-    return cells.n;
   }
 
   // ---------------------------------------------------------------------------------- after commit
@@ -335,12 +363,12 @@ final class BatchPlan {
   /** Remembers the batch's keys as committed (call after the commit succeeded). */
   void remember(KeyHints voteHints, KeyHints canvassHints) {
     for (int i = 0; i < nv; i++) {
-      if (vRoute[i] == FIRST || vRoute[i] == STAGED) {
+      if (vRoute[i] != RETRANSMIT && vRoute[i] != DUPLICATE) {
         voteHints.add(vHash[i]);
       }
     }
     for (int i = 0; i < nc; i++) {
-      if (cRoute[i] == FIRST || cRoute[i] == STAGED) {
+      if (cRoute[i] != RESEND) {
         canvassHints.add(cHash[i]);
       }
     }
@@ -377,23 +405,6 @@ final class BatchPlan {
     }
     int n = Math.max(lx, 0);
     return Arrays.equals(b, x + 4, x + 4 + n, b, y + 4, y + 4 + n);
-  }
-
-  /** NULL and '' are the same (the cell rows coalesce NULL to ''). */
-  private static boolean sameOptional(byte[] b, int x, int y) {
-    int lx = fieldLength(b, x);
-    int ly = fieldLength(b, y);
-    return lx == ly && Arrays.equals(b, x + 4, x + 4 + lx, b, y + 4, y + 4 + ly);
-  }
-
-  private static long hashOptional(byte[] b, int p, long seed) {
-    int n = fieldLength(b, p);
-    return hash(b, p + 4, n, seed);
-  }
-
-  private static void optional(CopyBuffer out, byte[] b, int p) {
-    int n = fieldLength(b, p);
-    out.bytes(b, p + 4, n);
   }
 
   /** A 64-bit hash of {@code b[off, off+len)}. */

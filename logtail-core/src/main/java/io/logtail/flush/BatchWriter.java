@@ -59,8 +59,6 @@ public final class BatchWriter {
         node_id int2, source_id int4, line_offset int8, seq bigserial) ON COMMIT DELETE ROWS;
       CREATE TEMP TABLE IF NOT EXISTS stage_tally (ballot_id int4, choice text, votes int8)
         ON COMMIT DELETE ROWS;
-      CREATE TEMP TABLE IF NOT EXISTS stage_cells (cell_lat int4, cell_lon int4, kind text, issue text,
-        stance text, records int8) ON COMMIT DELETE ROWS;
       CREATE TEMP TABLE IF NOT EXISTS stage_dups (ballot_id int4, voter bytea, attempts int8,
         first_seen timestamptz, last_seen timestamptz) ON COMMIT DELETE ROWS;
       """;
@@ -83,11 +81,6 @@ public final class BatchWriter {
         INSERT INTO vote_tally_parts AS t (node_id, ballot_id, choice, votes)
         SELECT ?, ballot_id, choice, votes FROM stage_tally
         ON CONFLICT (node_id, ballot_id, choice) DO UPDATE SET votes = t.votes + EXCLUDED.votes),
-      c AS (
-        INSERT INTO canvass_cell_parts AS c (node_id, cell_lat, cell_lon, kind, issue, stance, records)
-        SELECT ?, cell_lat, cell_lon, kind, issue, stance, records FROM stage_cells
-        ON CONFLICT (node_id, cell_lat, cell_lon, kind, issue, stance)
-        DO UPDATE SET records = c.records + EXCLUDED.records),
       d AS (
         INSERT INTO vote_duplicate_rows AS d (ballot_id, voter, attempts, first_seen, last_seen)
         SELECT ballot_id, voter, attempts, first_seen, last_seen FROM stage_dups
@@ -160,21 +153,25 @@ public final class BatchWriter {
 
   private static final String INSERT_CANVASS = """
       WITH cand AS (
-        SELECT DISTINCT ON (eid) * FROM stage_canvass ORDER BY eid, seq),
-      ins AS (
-        INSERT INTO canvass_records (eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon,
-                                     issue, stance, request, recorded_at, node_id, source_id, line_offset)
-        SELECT eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance, request,
-               recorded_at, ?, source_id, line_offset FROM cand
-        ON CONFLICT (eid) DO NOTHING
-        RETURNING cell_lat, cell_lon, kind, issue, stance),
-      cells AS (
-        INSERT INTO canvass_cell_parts AS c (node_id, cell_lat, cell_lon, kind, issue, stance, records)
-        SELECT ?, cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, ''), count(*) FROM ins
-        GROUP BY cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, '')
-        ON CONFLICT (node_id, cell_lat, cell_lon, kind, issue, stance)
-        DO UPDATE SET records = c.records + EXCLUDED.records)
-      SELECT count(*) FROM ins""";
+        SELECT DISTINCT ON (eid) * FROM stage_canvass ORDER BY eid, seq)
+      INSERT INTO canvass_records (eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon,
+                                   issue, stance, request, recorded_at, node_id, source_id, line_offset)
+      SELECT eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance, request,
+             recorded_at, node_id, source_id, line_offset FROM cand
+      ON CONFLICT (eid) DO NOTHING""";
+
+  /** Hinted vote keys that are in votes, with the counted vote's eid (index lookups, one per key). */
+  private static final String LOOKUP_VOTES = """
+      SELECT k.i, v.eid
+      FROM unnest(?::int4[], ?::bytea[]) WITH ORDINALITY AS k(ballot_id, voter, i)
+      CROSS JOIN LATERAL (SELECT v.eid FROM votes v WHERE v.ballot_id = k.ballot_id AND v.voter = k.voter
+                          LIMIT 1) v""";
+
+  /** Hinted canvass eids that are in canvass_records. */
+  private static final String LOOKUP_CANVASS = """
+      SELECT k.i
+      FROM unnest(?::text[]) WITH ORDINALITY AS k(eid, i)
+      CROSS JOIN LATERAL (SELECT 1 FROM canvass_records c WHERE c.eid = k.eid LIMIT 1) c""";
 
   private static final String INSERT_BATCH = """
       INSERT INTO batches (node_id, batch_id, lines, votes, duplicates, retransmits, canvass, resends,
@@ -234,6 +231,14 @@ public final class BatchWriter {
         }
       }
       plan.build(batch, batch.voteRaw() || ballots || roll, voteHints, canvassHints);
+      if (plan.nHintedVotes > 0) {
+        lookupVotes(c);
+      }
+      plan.resolveVotes();
+      if (plan.nHintedCanvass > 0) {
+        lookupCanvass(c);
+      }
+      plan.resolveCanvass();
       long tPlan = System.nanoTime();
 
       // fast path: the first rows straight into the tables, each table in a savepoint
@@ -289,7 +294,9 @@ public final class BatchWriter {
         copyRows(c, COPY_STAGE_CANVASS, plan.cb, plan.cRow, plan.cRoute, plan.nc, BatchPlan.STAGED,
             plan.stagedCanvass);
         analyze(c, "stage_canvass");
-        canvass += (int) queryLong(c, INSERT_CANVASS, nodeId, nodeId);
+        try (Statement st = c.createStatement()) {
+          canvass += st.executeUpdate(INSERT_CANVASS);
+        }
       }
       int resends = batch.canvass() - canvass;
       if (resends < 0 || (plan.stagedCanvass == 0 && resends != plan.resends)) {
@@ -303,13 +310,13 @@ public final class BatchWriter {
       int n = plan.writeTallies(aggregates);
       copyAggregate(c, "COPY stage_tally FROM STDIN (FORMAT binary)", n);
       aggregates.reset();
-      int m = plan.writeCells(aggregates);
-      copyAggregate(c, "COPY stage_cells FROM STDIN (FORMAT binary)", m);
-      aggregates.reset();
       int d = plan.writeDuplicates(aggregates);
       copyAggregate(c, "COPY stage_dups FROM STDIN (FORMAT binary)", d);
-      if (n + m + d > 0) {
-        queryLong(c, UPSERT_AGGREGATES, nodeId, nodeId);
+      if (n + d > 0) {
+        try (PreparedStatement ps = c.prepareStatement(UPSERT_AGGREGATES)) {
+          ps.setInt(1, nodeId);
+          ps.execute();
+        }
       }
       long tAggregates = System.nanoTime();
 
@@ -347,11 +354,11 @@ public final class BatchWriter {
       plan.remember(voteHints, canvassHints);
       if (log.isDebugEnabled()) {
         log.debug("batch {}: {} lines; votes {} fast + {} staged, canvass {} fast + {} staged; cas {} ms,"
-            + " plan {} ms, fast COPY {} ms, staging path {} ms, aggregates {} ms ({} tallies, {} cells,"
-            + " {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids", batchId,
-            batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
-            ms(tCas - t0), ms(tPlan - tCas), ms(tFast - tPlan), ms(tStaged - tFast), ms(tAggregates - tStaged),
-            n, m, d, ms(tRest - tAggregates), ms(tCommit - tRest), voteHints.size(), canvassHints.size());
+            + " plan+lookup {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
+            + " ({} tallies, {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids",
+            batchId, batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
+            ms(tCas - t0), ms(tPlan - tCas), plan.nHintedVotes, plan.nHintedCanvass, ms(tFast - tPlan),
+            ms(tStaged - tFast), ms(tAggregates - tStaged), n, d, ms(tRest - tAggregates), ms(tCommit - tRest), voteHints.size(), canvassHints.size());
       }
       long commitMicros = System.currentTimeMillis() * 1000L;
       return new BatchResult(batchId, batch.ranges(), batch.lines(), votes, duplicates, retransmits,
@@ -424,6 +431,43 @@ public final class BatchWriter {
     } finally {
       if (in.isActive()) {
         in.cancelCopy();
+      }
+    }
+  }
+
+  private void lookupVotes(Connection c) throws SQLException {
+    int n = plan.nHintedVotes;
+    Integer[] ballotIds = new Integer[n];
+    byte[][] voters = new byte[n][];
+    for (int k = 0; k < n; k++) {
+      ballotIds[k] = plan.hintedBallot(k);
+      voters[k] = plan.hintedVoter(k);
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOOKUP_VOTES)) {
+      ps.setArray(1, c.createArrayOf("int4", ballotIds));
+      ps.setArray(2, c.createArrayOf("bytea", voters));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          int k = (int) rs.getLong(1) - 1;
+          String eid = rs.getString(2);
+          plan.voteExists(k, eid == null ? null : eid.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+    }
+  }
+
+  private void lookupCanvass(Connection c) throws SQLException {
+    int n = plan.nHintedCanvass;
+    String[] eids = new String[n];
+    for (int k = 0; k < n; k++) {
+      eids[k] = plan.hintedEid(k);
+    }
+    try (PreparedStatement ps = c.prepareStatement(LOOKUP_CANVASS)) {
+      ps.setArray(1, c.createArrayOf("text", eids));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          plan.canvassExists((int) rs.getLong(1) - 1);
+        }
       }
     }
   }
