@@ -131,7 +131,7 @@ final class BatchPlan {
       vEid[i] = fields[3];
       vTime[i] = fields[4];
       // ballot_id's and voter's length words and data: 4+4+4+32 bytes from the row's start + 2
-      vHash[i] = hash(vb, vRow[i] + 2, 44, 0x5bd1e995L);
+      vHash[i] = hash(vb, vRow[i] + 2, 44, VOTE_SEED);
     }
     vRow[rows] = p;
     tally.reset(16);
@@ -300,7 +300,7 @@ final class BatchPlan {
       cRow[i] = p;
       p = walk(cb, p, fields);
       cEid[i] = fields[0];
-      cHash[i] = hash(cb, cEid[i], 4 + fieldLength(cb, cEid[i]), 0x27d4eb2fL);
+      cHash[i] = hash(cb, cEid[i], 4 + fieldLength(cb, cEid[i]), EID_SEED);
     }
     cRow[rows] = p;
     cKeys.reset(rows);
@@ -405,6 +405,23 @@ final class BatchPlan {
     }
     int n = Math.max(lx, 0);
     return Arrays.equals(b, x + 4, x + 4 + n, b, y + 4, y + 4 + n);
+  }
+
+  private static final long VOTE_SEED = 0x5bd1e995L;
+  private static final long EID_SEED = 0x27d4eb2fL;
+
+  /** The hint hash of a vote key, as the plan computes it from a row. */
+  static long voteKeyHash(int ballotId, byte[] voter) {
+    CopyBuffer b = new CopyBuffer(64);
+    b.int4(ballotId).bytes(voter, 0, 32);
+    return hash(b.array(), HEADER_BYTES, 44, VOTE_SEED);
+  }
+
+  /** The hint hash of a canvass eid, as the plan computes it from a row. */
+  static long eidHash(byte[] eid) {
+    CopyBuffer b = new CopyBuffer(64);
+    b.bytes(eid, 0, eid.length);
+    return hash(b.array(), HEADER_BYTES, 4 + eid.length, EID_SEED);
   }
 
   /** A 64-bit hash of {@code b[off, off+len)}. */
