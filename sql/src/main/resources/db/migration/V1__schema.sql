@@ -115,20 +115,24 @@ JOIN ballot_keys k USING (ballot_id)
 GROUP BY k.ballot, p.choice;
 
 -- Later votes of a voter who already voted on that ballot (client re-sends of the counted vote,
--- same eid, are not duplicates: they are counted as retransmits in batches).
+-- same eid, are not duplicates: they are counted as retransmits in batches). Append-only, one row per
+-- (batch, ballot, voter) with duplicates, no index: the view vote_duplicates sums them per (ballot,
+-- voter). An upsert keyed on (ballot, voter) cost an index probe and a heap update per duplicate key
+-- in the flusher's transaction; appending is nearly free, and the audit view is read rarely.
 CREATE TABLE vote_duplicate_rows (
     ballot_id  integer     NOT NULL,
     voter      bytea       NOT NULL,
     attempts   bigint      NOT NULL,
     first_seen timestamptz NOT NULL,
-    last_seen  timestamptz NOT NULL,
-    PRIMARY KEY (ballot_id, voter)
+    last_seen  timestamptz NOT NULL
 );
 
 CREATE VIEW vote_duplicates AS
-SELECT k.ballot, encode(d.voter, 'hex') AS voter, d.attempts, d.first_seen, d.last_seen
+SELECT k.ballot, encode(d.voter, 'hex') AS voter, sum(d.attempts)::bigint AS attempts,
+       min(d.first_seen) AS first_seen, max(d.last_seen) AS last_seen
 FROM vote_duplicate_rows d
-JOIN ballot_keys k USING (ballot_id);
+JOIN ballot_keys k USING (ballot_id)
+GROUP BY k.ballot, d.voter;
 
 -- One row per canvass record, unique on its client event id.
 CREATE TABLE canvass_records (

@@ -90,6 +90,7 @@ final class BatchPlan {
   private boolean[] gExistingC = new boolean[1024];
 
   private final int[] fields = new int[16];
+  private long[] sortKeys = new long[256];
   private final RowEq voteKeyEq = this::sameVoteKey;
   private final RowEq tallyKeyEq = this::sameTallyKey;
   private final RowEq eidEq = this::sameEid;
@@ -164,15 +165,31 @@ final class BatchPlan {
     }
   }
 
-  /** The k-th hinted vote key's ballot_id. */
-  int hintedBallot(int k) {
-    return readInt(vb, vRow[vKeys.rep[hintedVoteGroups[k]]] + 6);
-  }
-
-  /** The k-th hinted vote key's voter (a new array). */
-  byte[] hintedVoter(int k) {
-    int p = vRow[vKeys.rep[hintedVoteGroups[k]]] + 14;
-    return Arrays.copyOfRange(vb, p, p + 32);
+  /**
+   * Rows (k, ballot_id, voter) of the hinted vote keys for the lookup, in index order (ballot, then
+   * voter) so that the index probes walk the index forward.
+   */
+  int writeHintedVoteKeys(CopyBuffer out) {
+    int n = nHintedVotes;
+    if (sortKeys.length < n) {
+      sortKeys = new long[Math.max(n, sortKeys.length * 2)];
+    }
+    for (int k = 0; k < n; k++) {
+      int p = vRow[vKeys.rep[hintedVoteGroups[k]]];
+      long ballot = readInt(vb, p + 6) & 0x7FFFFL;
+      long voterPrefix = ((vb[p + 14] & 0xffL) << 16) | ((vb[p + 15] & 0xffL) << 8) | (vb[p + 16] & 0xffL);
+      sortKeys[k] = (ballot << 44) | (voterPrefix << 20) | k;
+    }
+    Arrays.sort(sortKeys, 0, n);
+    for (int j = 0; j < n; j++) {
+      int k = (int) (sortKeys[j] & 0xFFFFF);
+      if (n > 0xFFFFF) {
+        k = j; // more keys than the sort key holds: unsorted (only locality is lost)
+      }
+      int p = vRow[vKeys.rep[hintedVoteGroups[k]]];
+      out.row(3).int4(k).raw(vb, p + 2, 44);
+    }
+    return n;
   }
 
   /** The lookup found the k-th hinted key in votes; its counted vote has this eid (or null). */

@@ -57,10 +57,9 @@ public final class BatchWriter {
         eid text, kind text, dwelling text, canvasser text, lat_e7 int4, lon_e7 int4,
         cell_lat int4, cell_lon int4, issue text, stance text, request text, recorded_at timestamptz,
         node_id int2, source_id int4, line_offset int8, seq bigserial) ON COMMIT DELETE ROWS;
+      CREATE TEMP TABLE IF NOT EXISTS stage_keys (i int4, ballot_id int4, voter bytea) ON COMMIT DELETE ROWS;
       CREATE TEMP TABLE IF NOT EXISTS stage_tally (ballot_id int4, choice text, votes int8)
         ON COMMIT DELETE ROWS;
-      CREATE TEMP TABLE IF NOT EXISTS stage_dups (ballot_id int4, voter bytea, attempts int8,
-        first_seen timestamptz, last_seen timestamptz) ON COMMIT DELETE ROWS;
       """;
 
   private static final String COPY_STAGE_VOTES = "COPY stage_votes (ballot_id, voter, choice, eid, voted_at,"
@@ -76,18 +75,10 @@ public final class BatchWriter {
       + " lon_e7, cell_lat, cell_lon, issue, stance, request, recorded_at, node_id, source_id, line_offset)"
       + " FROM STDIN (FORMAT binary)";
 
-  private static final String UPSERT_AGGREGATES = """
-      WITH t AS (
-        INSERT INTO vote_tally_parts AS t (node_id, ballot_id, choice, votes)
-        SELECT ?, ballot_id, choice, votes FROM stage_tally
-        ON CONFLICT (node_id, ballot_id, choice) DO UPDATE SET votes = t.votes + EXCLUDED.votes),
-      d AS (
-        INSERT INTO vote_duplicate_rows AS d (ballot_id, voter, attempts, first_seen, last_seen)
-        SELECT ballot_id, voter, attempts, first_seen, last_seen FROM stage_dups
-        ON CONFLICT (ballot_id, voter) DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts,
-          first_seen = least(d.first_seen, EXCLUDED.first_seen),
-          last_seen = greatest(d.last_seen, EXCLUDED.last_seen))
-      SELECT 1""";
+  private static final String UPSERT_TALLIES = """
+      INSERT INTO vote_tally_parts AS t (node_id, ballot_id, choice, votes)
+      SELECT ?, ballot_id, choice, votes FROM stage_tally
+      ON CONFLICT (node_id, ballot_id, choice) DO UPDATE SET votes = t.votes + EXCLUDED.votes""";
 
   private static final String CAS_OFFSET = """
       UPDATE sources SET committed_offset = ?, last_batch_id = ?, path = ?, device = ?, inode = ?,
@@ -143,12 +134,9 @@ public final class BatchWriter {
         FROM stage_votes s JOIN votes v USING (ballot_id, voter)
         WHERE NOT (v.node_id = ? AND v.source_id = s.source_id AND v.line_offset = s.line_offset)),
       dup AS (
-        INSERT INTO vote_duplicate_rows AS d (ballot_id, voter, attempts, first_seen, last_seen)
+        INSERT INTO vote_duplicate_rows (ballot_id, voter, attempts, first_seen, last_seen)
         SELECT ballot_id, voter, count(*), min(voted_at), max(voted_at) FROM later WHERE NOT retransmit
-        GROUP BY ballot_id, voter
-        ON CONFLICT (ballot_id, voter) DO UPDATE SET attempts = d.attempts + EXCLUDED.attempts,
-          first_seen = least(d.first_seen, EXCLUDED.first_seen),
-          last_seen = greatest(d.last_seen, EXCLUDED.last_seen))
+        GROUP BY ballot_id, voter)
       SELECT count(*) FILTER (WHERE NOT retransmit), count(*) FILTER (WHERE retransmit) FROM later""";
 
   private static final String INSERT_CANVASS = """
@@ -160,10 +148,12 @@ public final class BatchWriter {
              recorded_at, node_id, source_id, line_offset FROM cand
       ON CONFLICT (eid) DO NOTHING""";
 
-  /** Hinted vote keys that are in votes, with the counted vote's eid (index lookups, one per key). */
+  /**
+   * Hinted vote keys (COPYed into stage_keys in index order) that are in votes, with the counted
+   * vote's eid: one index probe per key (LIMIT 1 keeps the planner on the index).
+   */
   private static final String LOOKUP_VOTES = """
-      SELECT k.i, v.eid
-      FROM unnest(?::int4[], ?::bytea[]) WITH ORDINALITY AS k(ballot_id, voter, i)
+      SELECT k.i, v.eid FROM stage_keys k
       CROSS JOIN LATERAL (SELECT v.eid FROM votes v WHERE v.ballot_id = k.ballot_id AND v.voter = k.voter
                           LIMIT 1) v""";
 
@@ -231,6 +221,7 @@ public final class BatchWriter {
         }
       }
       plan.build(batch, batch.voteRaw() || ballots || roll, voteHints, canvassHints);
+      long tGroup = System.nanoTime();
       if (plan.nHintedVotes > 0) {
         lookupVotes(c);
       }
@@ -305,19 +296,20 @@ public final class BatchWriter {
       }
       long tStaged = System.nanoTime();
 
-      // the fast path's aggregates, as a few rows
+      // the fast path's aggregates: tallies upserted as a few rows, duplicate rows appended
       aggregates.reset();
       int n = plan.writeTallies(aggregates);
-      copyAggregate(c, "COPY stage_tally FROM STDIN (FORMAT binary)", n);
-      aggregates.reset();
-      int d = plan.writeDuplicates(aggregates);
-      copyAggregate(c, "COPY stage_dups FROM STDIN (FORMAT binary)", d);
-      if (n + d > 0) {
-        try (PreparedStatement ps = c.prepareStatement(UPSERT_AGGREGATES)) {
+      if (n > 0) {
+        copyAggregate(c, "COPY stage_tally FROM STDIN (FORMAT binary)", n);
+        try (PreparedStatement ps = c.prepareStatement(UPSERT_TALLIES)) {
           ps.setInt(1, nodeId);
-          ps.execute();
+          ps.executeUpdate();
         }
       }
+      aggregates.reset();
+      int d = plan.writeDuplicates(aggregates);
+      copyAggregate(c, "COPY vote_duplicate_rows (ballot_id, voter, attempts, first_seen, last_seen)"
+          + " FROM STDIN (FORMAT binary)", d);
       long tAggregates = System.nanoTime();
 
       copy(c, "COPY rejects (node_id, source_id, line_offset, reason, raw, logged_at) FROM STDIN (FORMAT binary)",
@@ -354,10 +346,10 @@ public final class BatchWriter {
       plan.remember(voteHints, canvassHints);
       if (log.isDebugEnabled()) {
         log.debug("batch {}: {} lines; votes {} fast + {} staged, canvass {} fast + {} staged; cas {} ms,"
-            + " plan+lookup {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
+            + " plan {} ms, lookup {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
             + " ({} tallies, {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids",
             batchId, batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
-            ms(tCas - t0), ms(tPlan - tCas), plan.nHintedVotes, plan.nHintedCanvass, ms(tFast - tPlan),
+            ms(tCas - t0), ms(tGroup - tCas), ms(tPlan - tGroup), plan.nHintedVotes, plan.nHintedCanvass, ms(tFast - tPlan),
             ms(tStaged - tFast), ms(tAggregates - tStaged), n, d, ms(tRest - tAggregates), ms(tCommit - tRest), voteHints.size(), canvassHints.size());
       }
       long commitMicros = System.currentTimeMillis() * 1000L;
@@ -436,22 +428,14 @@ public final class BatchWriter {
   }
 
   private void lookupVotes(Connection c) throws SQLException {
-    int n = plan.nHintedVotes;
-    Integer[] ballotIds = new Integer[n];
-    byte[][] voters = new byte[n][];
-    for (int k = 0; k < n; k++) {
-      ballotIds[k] = plan.hintedBallot(k);
-      voters[k] = plan.hintedVoter(k);
-    }
-    try (PreparedStatement ps = c.prepareStatement(LOOKUP_VOTES)) {
-      ps.setArray(1, c.createArrayOf("int4", ballotIds));
-      ps.setArray(2, c.createArrayOf("bytea", voters));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          int k = (int) rs.getLong(1) - 1;
-          String eid = rs.getString(2);
-          plan.voteExists(k, eid == null ? null : eid.getBytes(StandardCharsets.UTF_8));
-        }
+    aggregates.reset();
+    int n = plan.writeHintedVoteKeys(aggregates);
+    copyAggregate(c, "COPY stage_keys FROM STDIN (FORMAT binary)", n);
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LOOKUP_VOTES)) {
+      while (rs.next()) {
+        int k = rs.getInt(1);
+        String eid = rs.getString(2);
+        plan.voteExists(k, eid == null ? null : eid.getBytes(StandardCharsets.UTF_8));
       }
     }
   }
