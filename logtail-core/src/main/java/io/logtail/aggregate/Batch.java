@@ -67,6 +67,10 @@ public final class Batch {
   /** Whether vote rows carry their raw line (needed when reference data can reject votes). */
   boolean voteRaw;
   long batchId;
+  /** The flusher's per-batch state (its plan), kept with the batch object as it is reused. */
+  private Object attachment;
+  /** Counts the uses of this batch object (cleared for reuse): tells a fresh plan from a stale one. */
+  private int generation;
 
   Batch(int initialBufferBytes) {
     votes = new CopyBuffer(initialBufferBytes);
@@ -88,6 +92,11 @@ public final class Batch {
     bytes = 0;
     firstLineNanos = 0;
     batchId = 0;
+    generation++;
+  }
+
+  public int generation() {
+    return generation;
   }
 
   Range range(Source s) {
@@ -159,6 +168,14 @@ public final class Batch {
 
   public long batchId() {
     return batchId;
+  }
+
+  public Object attachment() {
+    return attachment;
+  }
+
+  public void attach(Object o) {
+    attachment = o;
   }
 
   public void assignBatchId(long id) {

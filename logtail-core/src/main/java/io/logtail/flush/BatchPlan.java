@@ -16,7 +16,7 @@ import java.util.Arrays;
  *       (log order) is {@link #FIRST}: it is COPYed straight into {@code votes}. A later row of that
  *       key is a {@link #RETRANSMIT} when it has an eid equal to the first row's, else a
  *       {@link #DUPLICATE}; both are counted here, in memory, as the staging path's SQL would.</li>
- *   <li>A key whose hash is in the node's {@link KeyHints} (probably committed by an earlier batch) is
+ *   <li>A key whose hash is in the node's hints ({@link KeyBloom}) (probably committed by an earlier batch) is
  *       looked up in {@code votes} ({@link #hintedVotes}); when it is there, every row of the batch
  *       with that key is a later vote of the counted one, classified against the counted vote's eid
  *       ({@link #resolveVotes}); when it is not (a false positive), the key is treated as new.</li>
@@ -28,9 +28,9 @@ import java.util.Arrays;
  *       and every row of a table whose fast COPY met a key committed elsewhere; the general staging
  *       path decides for them.</li>
  * </ul>
- * One instance per writer, reused from batch to batch (flusher thread only).
+ * One instance per batch object (its attachment), reused with it. Public for the JMH benchmark.
  */
-final class BatchPlan {
+public final class BatchPlan {
   static final byte FIRST = 0;
   static final byte RETRANSMIT = 1;
   static final byte DUPLICATE = 2;
@@ -56,6 +56,15 @@ final class BatchPlan {
   private long[] vHash = new long[1024];
   int fastVotes;
   int stagedVotes;
+
+  public int fastVotes() {
+    return fastVotes;
+  }
+
+  public int fastCanvass() {
+    return fastCanvass;
+  }
+
   int duplicates;
   int retransmits;
   private boolean votesStaged;
@@ -63,6 +72,8 @@ final class BatchPlan {
   private final Table vKeys = new Table();
   /** Groups whose key hash is in the hints: candidates for the lookup. */
   private int[] hintedVoteGroups = new int[256];
+  /** Whether the hinted key is one of the previous batch's (looked up inside the transaction). */
+  private boolean[] voteDeferred = new boolean[256];
   int nHintedVotes;
   /** For hinted groups found in votes: the counted vote's eid (null if it has none). */
   private byte[][] gExistingEid = new byte[1024][];
@@ -86,7 +97,9 @@ final class BatchPlan {
   int resends;
   private final Table cKeys = new Table();
   private int[] hintedCanvassGroups = new int[256];
+  private boolean[] canvassDeferred = new boolean[256];
   int nHintedCanvass;
+  private boolean canvassStaged;
   private boolean[] gExistingC = new boolean[1024];
 
   private final int[] fields = new int[16];
@@ -95,23 +108,45 @@ final class BatchPlan {
   private final RowEq tallyKeyEq = this::sameTallyKey;
   private final RowEq eidEq = this::sameEid;
 
+  /** Set when the plan is grouped and its prefetch done; cleared after the batch committed. */
+  volatile boolean ready;
+  /** The {@link Batch#generation()} this plan was made for. */
+  int generation = -1;
+
+  boolean readyFor(Batch b) {
+    return ready && generation == b.generation();
+  }
+
   /**
-   * Groups the batch's rows by key and finds the keys the hints know; then {@link #resolveVotes} and
-   * {@link #resolveCanvass} (after looking those keys up) route every row.
-   *
-   * @param votesStaged every vote goes to the staging path (reference data is loaded)
+   * Groups the batch's rows by key and sorts out the keys to look up: those of the previous batch
+   * (which may not be committed yet: looked up later, inside the batch's transaction, "deferred") and
+   * those the hints know from earlier batches (committed: they may be looked up ahead, on another
+   * connection). Then adds every key of the batch to the hints, and puts them in {@code next*} (the
+   * previous batch's keys for the next batch).
+   * {@link #resolveVotes} and {@link #resolveCanvass} route every row after the lookups.
    */
-  void build(Batch batch, boolean votesStaged, KeyHints voteHints, KeyHints canvassHints) {
-    groupVotes(batch.voteRows(), batch.votes(), votesStaged, voteHints);
-    groupCanvass(batch.canvassRows(), batch.canvass(), canvassHints);
+  public void group(Batch batch, KeySet voteHints, KeySet canvassHints, KeyHints prevVotes, KeyHints prevCanvass,
+      KeyHints nextVotes, KeyHints nextCanvass) {
+    groupVotes(batch.voteRows(), batch.votes(), voteHints, prevVotes);
+    groupCanvass(batch.canvassRows(), batch.canvass(), canvassHints, prevCanvass);
+    nextVotes.clear();
+    for (int g = 0; g < vKeys.n; g++) {
+      voteHints.add(vKeys.hashes[g]);
+      nextVotes.add(vKeys.hashes[g]);
+    }
+    nextCanvass.clear();
+    for (int g = 0; g < cKeys.n; g++) {
+      canvassHints.add(cKeys.hashes[g]);
+      nextCanvass.add(cKeys.hashes[g]);
+    }
   }
 
   // ------------------------------------------------------------------------------------------ votes
 
-  private void groupVotes(CopyBuffer buf, int rows, boolean allStaged, KeyHints hints) {
+  private void groupVotes(CopyBuffer buf, int rows, KeySet hints, KeyHints prev) {
     vb = buf.array();
     nv = rows;
-    votesStaged = allStaged;
+    votesStaged = false;
     fastVotes = stagedVotes = duplicates = retransmits = 0;
     nHintedVotes = 0;
     if (vRow.length < rows + 1) {
@@ -136,10 +171,7 @@ final class BatchPlan {
     }
     vRow[rows] = p;
     tally.reset(16);
-    vKeys.reset(allStaged ? 16 : rows);
-    if (allStaged) {
-      return;
-    }
+    vKeys.reset(rows);
     for (int i = 0; i < rows; i++) {
       int g = vKeys.find(vHash[i], i, voteKeyEq);
       vGroup[i] = g;
@@ -155,10 +187,13 @@ final class BatchPlan {
         gExisting[g] = false;
         gExistingEid[g] = null;
         gAttempts[g] = 0;
-        if (hints.contains(vHash[i])) {
+        boolean deferred = prev.contains(vHash[i]);
+        if (deferred || hints.contains(vHash[i])) {
           if (nHintedVotes == hintedVoteGroups.length) {
             hintedVoteGroups = Arrays.copyOf(hintedVoteGroups, nHintedVotes * 2);
+            voteDeferred = Arrays.copyOf(voteDeferred, nHintedVotes * 2);
           }
+          voteDeferred[nHintedVotes] = deferred;
           hintedVoteGroups[nHintedVotes++] = g;
         }
       }
@@ -169,23 +204,24 @@ final class BatchPlan {
    * Rows (k, ballot_id, voter) of the hinted vote keys for the lookup, in index order (ballot, then
    * voter) so that the index probes walk the index forward.
    */
-  int writeHintedVoteKeys(CopyBuffer out) {
-    int n = nHintedVotes;
-    if (sortKeys.length < n) {
-      sortKeys = new long[Math.max(n, sortKeys.length * 2)];
+  int writeHintedVoteKeys(CopyBuffer out, boolean deferred) {
+    int n = 0;
+    if (sortKeys.length < nHintedVotes) {
+      sortKeys = new long[Math.max(nHintedVotes, sortKeys.length * 2)];
     }
-    for (int k = 0; k < n; k++) {
+    boolean sortable = nHintedVotes <= 0xFFFFF;
+    for (int k = 0; k < nHintedVotes; k++) {
+      if (voteDeferred[k] != deferred) {
+        continue;
+      }
       int p = vRow[vKeys.rep[hintedVoteGroups[k]]];
       long ballot = readInt(vb, p + 6) & 0x7FFFFL;
       long voterPrefix = ((vb[p + 14] & 0xffL) << 16) | ((vb[p + 15] & 0xffL) << 8) | (vb[p + 16] & 0xffL);
-      sortKeys[k] = (ballot << 44) | (voterPrefix << 20) | k;
+      sortKeys[n++] = sortable ? (ballot << 44) | (voterPrefix << 20) | k : k;
     }
     Arrays.sort(sortKeys, 0, n);
     for (int j = 0; j < n; j++) {
-      int k = (int) (sortKeys[j] & 0xFFFFF);
-      if (n > 0xFFFFF) {
-        k = j; // more keys than the sort key holds: unsorted (only locality is lost)
-      }
+      int k = (int) (sortable ? sortKeys[j] & 0xFFFFF : sortKeys[j]);
       int p = vRow[vKeys.rep[hintedVoteGroups[k]]];
       out.row(3).int4(k).raw(vb, p + 2, 44);
     }
@@ -200,12 +236,15 @@ final class BatchPlan {
   }
 
   /** Routes every vote: call after {@link #voteExists} for the keys found. */
-  void resolveVotes() {
+  public void resolveVotes() {
+    fastVotes = stagedVotes = duplicates = retransmits = 0;
+    tally.reset(16);
     if (votesStaged) {
       Arrays.fill(vRoute, 0, nv, STAGED);
       stagedVotes = nv;
       return;
     }
+    Arrays.fill(gAttempts, 0, vKeys.n, 0);
     for (int i = 0; i < nv; i++) {
       int g = vGroup[i];
       boolean retransmit;
@@ -256,14 +295,21 @@ final class BatchPlan {
     }
   }
 
-  /** The fast COPY into votes hit a key committed elsewhere: every vote goes to the staging path. */
+  /**
+   * Every vote goes to the staging path: reference data is loaded, or the fast COPY into votes hit a
+   * key committed elsewhere.
+   */
   void fallbackVotes() {
     votesStaged = true;
-    Arrays.fill(vRoute, 0, nv, STAGED);
-    stagedVotes = nv;
-    fastVotes = duplicates = retransmits = 0;
-    vKeys.reset(16);
-    tally.reset(16);
+    resolveVotes();
+  }
+
+  boolean votesStaged() {
+    return votesStaged;
+  }
+
+  boolean canvassStaged() {
+    return canvassStaged;
   }
 
   private boolean sameVoteKey(int a, int b) {
@@ -277,6 +323,9 @@ final class BatchPlan {
 
   /** Rows for {@code vote_tally_parts}: ballot_id, choice, votes. */
   int writeTallies(CopyBuffer out) {
+    if (votesStaged) {
+      return 0;
+    }
     for (int g = 0; g < tally.n; g++) {
       int r = tally.rep[g];
       out.row(3).raw(vb, vRow[r] + 2, 8).raw(vb, vChoice[r], 4 + fieldLength(vb, vChoice[r])).int8(tallyCount[g]);
@@ -287,6 +336,9 @@ final class BatchPlan {
   /** Rows for {@code vote_duplicate_rows}: ballot_id, voter, attempts, first_seen, last_seen. */
   int writeDuplicates(CopyBuffer out) {
     int n = 0;
+    if (votesStaged) {
+      return 0;
+    }
     for (int g = 0; g < vKeys.n; g++) {
       if (gAttempts[g] > 0) {
         int r = vKeys.rep[g];
@@ -299,9 +351,10 @@ final class BatchPlan {
 
   // ---------------------------------------------------------------------------------------- canvass
 
-  private void groupCanvass(CopyBuffer buf, int rows, KeyHints hints) {
+  private void groupCanvass(CopyBuffer buf, int rows, KeySet hints, KeyHints prev) {
     cb = buf.array();
     nc = rows;
+    canvassStaged = false;
     fastCanvass = stagedCanvass = resends = 0;
     nHintedCanvass = 0;
     if (cRow.length < rows + 1) {
@@ -329,14 +382,40 @@ final class BatchPlan {
           gExistingC = Arrays.copyOf(gExistingC, Math.max(g + 1, gExistingC.length * 2));
         }
         gExistingC[g] = false;
-        if (hints.contains(cHash[i])) {
+        boolean deferred = prev.contains(cHash[i]);
+        if (deferred || hints.contains(cHash[i])) {
           if (nHintedCanvass == hintedCanvassGroups.length) {
             hintedCanvassGroups = Arrays.copyOf(hintedCanvassGroups, nHintedCanvass * 2);
+            canvassDeferred = Arrays.copyOf(canvassDeferred, nHintedCanvass * 2);
           }
+          canvassDeferred[nHintedCanvass] = deferred;
           hintedCanvassGroups[nHintedCanvass++] = g;
         }
       }
     }
+  }
+
+  /** Drops what lookups found (they failed half-way). */
+  void forgetLookups() {
+    Arrays.fill(gExisting, 0, vKeys.n, false);
+    Arrays.fill(gExistingEid, 0, vKeys.n, null);
+    Arrays.fill(gExistingC, 0, cKeys.n, false);
+  }
+
+  /** Every hinted key is looked up inside the transaction (no lookup ahead). */
+  void deferAll() {
+    Arrays.fill(voteDeferred, 0, nHintedVotes, true);
+    Arrays.fill(canvassDeferred, 0, nHintedCanvass, true);
+  }
+
+  /** Whether the k-th hinted eid is one of the previous batch's (looked up inside the transaction). */
+  boolean canvassDeferred(int k) {
+    return canvassDeferred[k];
+  }
+
+  /** Whether the k-th hinted vote key is one of the previous batch's. */
+  boolean voteDeferred(int k) {
+    return voteDeferred[k];
   }
 
   /** The k-th hinted canvass eid. */
@@ -351,7 +430,13 @@ final class BatchPlan {
   }
 
   /** Routes every canvass row: call after {@link #canvassExists} for the eids found. */
-  void resolveCanvass() {
+  public void resolveCanvass() {
+    fastCanvass = stagedCanvass = resends = 0;
+    if (canvassStaged) {
+      Arrays.fill(cRoute, 0, nc, STAGED);
+      stagedCanvass = nc;
+      return;
+    }
     for (int i = 0; i < nc; i++) {
       int g = cGroup[i];
       if (!gExistingC[g] && cKeys.rep[g] == i) {
@@ -366,29 +451,12 @@ final class BatchPlan {
 
   /** The fast COPY into canvass_records hit an eid committed elsewhere: all go to the staging path. */
   void fallbackCanvass() {
-    Arrays.fill(cRoute, 0, nc, STAGED);
-    stagedCanvass = nc;
-    fastCanvass = resends = 0;
+    canvassStaged = true;
+    resolveCanvass();
   }
 
   private boolean sameEid(int a, int b) {
     return sameField(cb, cEid[a], cEid[b]);
-  }
-
-  // ---------------------------------------------------------------------------------- after commit
-
-  /** Remembers the batch's keys as committed (call after the commit succeeded). */
-  void remember(KeyHints voteHints, KeyHints canvassHints) {
-    for (int i = 0; i < nv; i++) {
-      if (vRoute[i] != RETRANSMIT && vRoute[i] != DUPLICATE) {
-        voteHints.add(vHash[i]);
-      }
-    }
-    for (int i = 0; i < nc; i++) {
-      if (cRoute[i] != RESEND) {
-        canvassHints.add(cHash[i]);
-      }
-    }
   }
 
   // ---------------------------------------------------------------------------------------- helpers
@@ -469,7 +537,7 @@ final class BatchPlan {
   static final class Table {
     private int[] slots = new int[32];
     private int mask = 31;
-    private long[] hashes = new long[16];
+    long[] hashes = new long[16];
     int[] rep = new int[16];
     int n;
     boolean added;

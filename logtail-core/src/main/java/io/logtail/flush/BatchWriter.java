@@ -7,6 +7,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -19,10 +21,12 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>compare-and-set every source's committed offset from the batch's start to its end; a source
  *       whose offset is elsewhere aborts the batch ({@link OffsetConflictException});</li>
- *   <li>plan in memory ({@link BatchPlan}): the first vote of each (ballot, voter) and the first
- *       canvass record of each eid in the batch, the later ones classified as retransmits, duplicates
- *       or re-sends; keys this node probably committed already ({@link KeyHints}) go to the staging
- *       path;</li>
+ *   <li>before the transaction ({@link #plan}, on the planner thread while the previous batch
+ *       commits): group in memory ({@link BatchPlan}) the first vote of each (ballot, voter) and the
+ *       first canvass record of each eid in the batch, the later ones classified as retransmits,
+ *       duplicates or re-sends; keys this node probably committed already ({@link KeyBloom}) are
+ *       looked up in the tables (those of the previous batch inside the transaction, the others
+ *       ahead on the planner's connection) and, when found, classified against the counted row;</li>
  *   <li>fast path: binary COPY of the first rows straight into {@code votes} and
  *       {@code canvass_records}, each inside a savepoint. A unique violation (a key committed by an
  *       earlier batch or another node that the hints did not know) rolls back to the savepoint and
@@ -32,9 +36,9 @@ import org.slf4j.LoggerFactory;
  *       {@code rejects} (with reference data every vote takes this path); set-based inserts {@code
  *       ON CONFLICT DO NOTHING} in log order, tallies from the rows that really went in
  *       ({@code RETURNING}), the other staged votes classified against the counted vote;</li>
- *   <li>the fast path's tallies, locality cells and duplicate rows, aggregated in memory, upserted as
- *       a few rows; binary COPY of the rejects; the batch row and its ranges; commit; then the
- *       batch's keys are added to the hints.</li>
+ *   <li>the fast path's tallies and duplicate rows, aggregated in memory, written as
+ *       a few rows (duplicates appended); binary COPY of the rejects; the batch row and its ranges;
+ *       commit.</li>
  * </ol>
  * Every vote of the batch is accounted as exactly one of counted, duplicate, retransmit or reject
  * (checked). All counters a node writes are its own partial rows, so nodes never wait on each other's
@@ -45,9 +49,12 @@ public final class BatchWriter {
   private static final byte[] NO_RAW = "(raw line not kept: reference data was loaded while this batch was built)"
       .getBytes(StandardCharsets.US_ASCII);
   private static final String UNIQUE_VIOLATION = "23505";
-  /** Hint sets: 2^22 slots (32 MiB, about 3.1M vote keys) and 2^21 (16 MiB) for canvass eids. */
-  static final int VOTE_HINT_SLOTS_LOG2 = 22;
-  static final int CANVASS_HINT_SLOTS_LOG2 = 21;
+  /**
+   * Hint filters: 8 MiB for vote keys (about 6.7M keys before it is cleared: duplicates may come from
+   * any time in the election) and 4 MiB for canvass eids (3.3M; re-sends come soon after the record).
+   */
+  static final int VOTE_HINT_BYTES_LOG2 = 23;
+  static final int CANVASS_HINT_BYTES_LOG2 = 22;
 
   private static final String CREATE_STAGING = """
       CREATE TEMP TABLE IF NOT EXISTS stage_votes (
@@ -174,19 +181,24 @@ public final class BatchWriter {
   private static final byte[] TRAILER = {(byte) 0xff, (byte) 0xff};
 
   private final int nodeId;
-  private final BatchPlan plan = new BatchPlan();
-  private final KeyHints voteHints;
-  private final KeyHints canvassHints;
+  /** Keys of the last batch grouped (maybe not committed yet), and spare sets for the next one's. */
+  private KeyHints prevVotes = new KeyHints(12);
+  private KeyHints prevCanvass = new KeyHints(12);
+  private KeyHints spareVotes = new KeyHints(12);
+  private KeyHints spareCanvass = new KeyHints(12);
+  private final CopyBuffer lookupKeys = new CopyBuffer(1 << 16);
+  private final KeyBloom voteHints;
+  private final KeyBloom canvassHints;
   private final CopyBuffer aggregates = new CopyBuffer(1 << 16);
   private long voteFallbacks;
   private long canvassFallbacks;
 
   public BatchWriter(int nodeId) {
-    this(nodeId, new KeyHints(VOTE_HINT_SLOTS_LOG2), new KeyHints(CANVASS_HINT_SLOTS_LOG2));
+    this(nodeId, new KeyBloom(VOTE_HINT_BYTES_LOG2), new KeyBloom(CANVASS_HINT_BYTES_LOG2));
   }
 
   /** With the given hint sets (tests use small or shared ones). */
-  public BatchWriter(int nodeId, KeyHints voteHints, KeyHints canvassHints) {
+  public BatchWriter(int nodeId, KeyBloom voteHints, KeyBloom canvassHints) {
     this.nodeId = nodeId;
     this.voteHints = voteHints;
     this.canvassHints = canvassHints;
@@ -220,14 +232,22 @@ public final class BatchWriter {
           roll = rs.getBoolean(2);
         }
       }
-      plan.build(batch, batch.voteRaw() || ballots || roll, voteHints, canvassHints);
-      long tGroup = System.nanoTime();
-      if (plan.nHintedVotes > 0) {
-        lookupVotes(c);
+      BatchPlan plan = (BatchPlan) batch.attachment();
+      if (plan == null || !plan.readyFor(batch)) {
+        plan(null, batch);
+        plan = (BatchPlan) batch.attachment();
       }
-      plan.resolveVotes();
+      long tGroup = System.nanoTime();
+      if (batch.voteRaw() || ballots || roll) {
+        plan.fallbackVotes();
+      } else {
+        if (plan.nHintedVotes > 0) {
+          lookupVotes(c, plan, true);
+        }
+        plan.resolveVotes();
+      }
       if (plan.nHintedCanvass > 0) {
-        lookupCanvass(c);
+        lookupCanvass(c, plan, true);
       }
       plan.resolveCanvass();
       long tPlan = System.nanoTime();
@@ -343,10 +363,10 @@ public final class BatchWriter {
       long tRest = System.nanoTime();
       c.commit();
       long tCommit = System.nanoTime();
-      plan.remember(voteHints, canvassHints);
+      plan.ready = false;
       if (log.isDebugEnabled()) {
         log.debug("batch {}: {} lines; votes {} fast + {} staged, canvass {} fast + {} staged; cas {} ms,"
-            + " plan {} ms, lookup {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
+            + " plan {} ms, lookup in txn {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
             + " ({} tallies, {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids",
             batchId, batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
             ms(tCas - t0), ms(tGroup - tCas), ms(tPlan - tGroup), plan.nHintedVotes, plan.nHintedCanvass, ms(tFast - tPlan),
@@ -363,6 +383,69 @@ public final class BatchWriter {
       }
       throw e;
     }
+  }
+
+  /**
+   * Plans the batch ahead of {@link #write}: groups its rows by key, and looks up on {@code lookup}
+   * (a connection of its own, or null) the hinted keys of batches before the previous one, which are
+   * committed by now. Called in batch order, for every batch, before its write; from one thread (the
+   * planner) while the flusher writes the previous batch. Keys of the previous batch are looked up by
+   * {@link #write} inside the transaction, after that batch committed. Every key of the batch is added
+   * to the hints here: if the batch is not committed in the end, a hint only costs a lookup.
+   *
+   * @return false when the lookup connection failed (every key is then looked up by the write)
+   */
+  public boolean plan(Connection lookup, Batch batch) {
+    BatchPlan plan = (BatchPlan) batch.attachment();
+    if (plan == null) {
+      plan = new BatchPlan();
+      batch.attach(plan);
+    }
+    if (plan.readyFor(batch)) {
+      return true; // planned before a failed attempt: the lookups still hold (rows are never deleted)
+    }
+    synchronized (this) {
+      KeyHints nextVotes = sized(spareVotes, batch.votes());
+      KeyHints nextCanvass = sized(spareCanvass, batch.canvass());
+      plan.group(batch, voteHints, canvassHints, prevVotes, prevCanvass, nextVotes, nextCanvass);
+      spareVotes = prevVotes;
+      spareCanvass = prevCanvass;
+      prevVotes = nextVotes;
+      prevCanvass = nextCanvass;
+    }
+    boolean ok = true;
+    if (lookup == null) {
+      plan.deferAll(); // no connection of its own: the write looks every hinted key up in its transaction
+    } else {
+      try {
+        if (plan.nHintedVotes > 0 && !batch.voteRaw()) {
+          lookupVotes(lookup, plan, false);
+        }
+        if (plan.nHintedCanvass > 0) {
+          lookupCanvass(lookup, plan, false);
+        }
+        lookup.commit();
+      } catch (SQLException | RuntimeException e) {
+        log.debug("lookup ahead failed ({}); the batch's write looks its keys up", e.toString());
+        try {
+          lookup.rollback();
+        } catch (SQLException re) {
+          // the connection is discarded by the caller
+        }
+        plan.forgetLookups();
+        plan.deferAll();
+        ok = false;
+      }
+    }
+    plan.generation = batch.generation();
+    plan.ready = true;
+    return ok;
+  }
+
+  /** A set that holds {@code keys} keys without clearing. */
+  private static KeyHints sized(KeyHints h, int keys) {
+    int log2 = 32 - Integer.numberOfLeadingZeros(Math.max(16, keys * 2) - 1);
+    return h.capacityLog2() >= log2 ? h : new KeyHints(Math.min(log2, 28));
   }
 
   /** Batches whose votes (canvass records) fell back from the fast path to the staging path. */
@@ -427,10 +510,16 @@ public final class BatchWriter {
     }
   }
 
-  private void lookupVotes(Connection c) throws SQLException {
-    aggregates.reset();
-    int n = plan.writeHintedVoteKeys(aggregates);
-    copyAggregate(c, "COPY stage_keys FROM STDIN (FORMAT binary)", n);
+  /** Looks up the hinted vote keys that are (not) deferred; {@code c} is in a transaction. */
+  private void lookupVotes(Connection c, BatchPlan plan, boolean deferred) throws SQLException {
+    CopyBuffer keys = deferred ? aggregates : lookupKeys;
+    keys.reset();
+    int n = plan.writeHintedVoteKeys(keys, deferred);
+    if (n == 0) {
+      return;
+    }
+    keys.finish();
+    copy(c, "COPY stage_keys FROM STDIN (FORMAT binary)", keys.array(), keys.length(), n);
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(LOOKUP_VOTES)) {
       while (rs.next()) {
         int k = rs.getInt(1);
@@ -438,19 +527,28 @@ public final class BatchWriter {
         plan.voteExists(k, eid == null ? null : eid.getBytes(StandardCharsets.UTF_8));
       }
     }
+    try (Statement st = c.createStatement()) {
+      st.execute("TRUNCATE stage_keys");
+    }
   }
 
-  private void lookupCanvass(Connection c) throws SQLException {
-    int n = plan.nHintedCanvass;
-    String[] eids = new String[n];
-    for (int k = 0; k < n; k++) {
-      eids[k] = plan.hintedEid(k);
+  private void lookupCanvass(Connection c, BatchPlan plan, boolean deferred) throws SQLException {
+    List<String> eids = new ArrayList<>();
+    List<Integer> ks = new ArrayList<>();
+    for (int k = 0; k < plan.nHintedCanvass; k++) {
+      if (plan.canvassDeferred(k) == deferred) {
+        eids.add(plan.hintedEid(k));
+        ks.add(k);
+      }
+    }
+    if (eids.isEmpty()) {
+      return;
     }
     try (PreparedStatement ps = c.prepareStatement(LOOKUP_CANVASS)) {
-      ps.setArray(1, c.createArrayOf("text", eids));
+      ps.setArray(1, c.createArrayOf("text", eids.toArray()));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          plan.canvassExists((int) rs.getLong(1) - 1);
+          plan.canvassExists(ks.get((int) rs.getLong(1) - 1));
         }
       }
     }

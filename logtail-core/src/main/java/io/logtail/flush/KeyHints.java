@@ -1,17 +1,11 @@
 package io.logtail.flush;
 
 /**
- * Node-local hints: 64-bit hashes of keys (vote (ballot, voter), canvass eid) that this node has
- * committed. A primitive open-addressing set of longs with bounded memory: when it holds
- * {@code maxKeys} hashes it is cleared and starts again.
- *
- * <p>It is only a hint for choosing the path of a row, never a rule: a false positive (a hash
- * collision, or a key whose batch was rejected) sends a row through the general staging path, which
- * is exact anyway; a false negative (a key committed before the set was cleared, before a restart, or
- * by another node) makes the fast path's COPY hit a unique violation, and the batch's table falls back
- * to the staging path. Used by the flusher thread only; updated only after a commit.
+ * A primitive open-addressing set of 64-bit key hashes, bounded: when it holds 3/4 of its slots it is
+ * cleared and starts again. The writer keeps the keys of the last planned batch in two of these (the
+ * keys that may not be committed yet); a false positive (hash collision) only costs a lookup.
  */
-public final class KeyHints {
+public final class KeyHints implements KeySet {
   private final long[] slots;
   private final int mask;
   private final int maxKeys;
@@ -29,6 +23,7 @@ public final class KeyHints {
     maxKeys = slots.length / 4 * 3;
   }
 
+  @Override
   public boolean contains(long h) {
     if (h == 0) {
       return hasZero;
@@ -44,6 +39,7 @@ public final class KeyHints {
     }
   }
 
+  @Override
   public void add(long h) {
     if (h == 0) {
       hasZero = true;
@@ -70,6 +66,10 @@ public final class KeyHints {
     java.util.Arrays.fill(slots, 0L);
     size = 0;
     hasZero = false;
+  }
+
+  public int capacityLog2() {
+    return Integer.numberOfTrailingZeros(slots.length);
   }
 
   public int size() {

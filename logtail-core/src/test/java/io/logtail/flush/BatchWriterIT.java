@@ -162,8 +162,8 @@ class BatchWriterIT {
   void aHintForAKeyThatIsNotInTheTableOnlyCostsALookup() throws Exception {
     Database db = db("fast_false_positive");
     int node = nodeId(db, "a");
-    KeyHints voteHints = new KeyHints(10);
-    KeyHints canvassHints = new KeyHints(10);
+    KeyBloom voteHints = new KeyBloom(10);
+    KeyBloom canvassHints = new KeyBloom(10);
     Node a = new Node(db, "a", new BatchWriter(node, voteHints, canvassHints));
     // the ballot id is created by the first batch; then its key is hinted though never committed
     a.write(vote("b1", "yes", V3, "e0"));
@@ -201,6 +201,30 @@ class BatchWriterIT {
     assertEquals("unknown_ballot 1, unknown_choice 1", one(db,
         "SELECT string_agg(reason || ' ' || n, ', ' ORDER BY reason) FROM"
             + " (SELECT reason, count(*) n FROM rejects GROUP BY reason) x"));
+  }
+
+  @Test
+  void keyBloomHasNoFalseNegativesAndClearsWhenFull() {
+    KeyBloom b = new KeyBloom(10); // 1 KiB: 819 keys
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+    long[] keys = new long[800];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = rnd.nextLong();
+      b.add(keys[i]);
+    }
+    for (long k : keys) {
+      assertTrue(b.contains(k));
+    }
+    int fp = 0;
+    for (int i = 0; i < 10_000; i++) {
+      fp += b.contains(rnd.nextLong()) ? 1 : 0;
+    }
+    assertTrue(fp < 500, "false positives at capacity: " + fp + " of 10000");
+    for (int i = 0; i < 100; i++) {
+      b.add(rnd.nextLong());
+    }
+    assertEquals(1, b.clears());
+    assertTrue(b.size() < 100);
   }
 
   @Test
