@@ -181,6 +181,44 @@ class BatchWriterIT {
   }
 
   @Test
+  void plannedAheadWhileThePreviousBatchIsNotCommitted() throws Exception {
+    Database db = db("fast_planned_ahead");
+    Node a = new Node(db, "a", new BatchWriter(nodeId(db, "a")));
+    try (Connection lookup = db.dataSource().getConnection()) {
+      a.writer.prepare(lookup);
+      Batch b0 = a.build(vote("b1", "yes", V3, "e0"), canvass("c0"));
+      assertTrue(a.writer.plan(lookup, b0));
+      a.commit(b0);
+      // b1 is planned, then b2 (with keys of b0, committed, and of b1, not committed yet), as the
+      // planner does while the flusher writes b1
+      Batch b1 = a.build(vote("b1", "yes", V1, "e1"), canvass("c1"));
+      assertTrue(a.writer.plan(lookup, b1));
+      Batch b2 = a.build(
+          vote("b1", "no", V1, "e2"), // duplicate of b1's vote: looked up inside b2's transaction
+          vote("b1", "yes", V1, "e1"), // retransmit of b1's vote
+          vote("b1", "no", V3, "e0"), // b0's eid, other choice: a retransmit (same eid) found ahead
+          vote("b1", "no", V3, "e9"), // duplicate of b0's vote, found ahead
+          vote("b1", "no", V2, "e3"),
+          canvass("c1"), // re-send of b1's record
+          canvass("c0"), // re-send of b0's record
+          canvass("c2"));
+      assertTrue(a.writer.plan(lookup, b2));
+      BatchResult r1 = a.commit(b1);
+      assertEquals(1, r1.votes());
+      BatchResult r2 = a.commit(b2);
+      assertEquals(0, a.writer.voteFallbacks(), "b1's keys were looked up after b1 committed");
+      assertEquals(0, a.writer.canvassFallbacks());
+      assertEquals(1, r2.votes());
+      assertEquals(2, r2.duplicates());
+      assertEquals(2, r2.retransmits());
+      assertEquals(1, r2.canvass());
+      assertEquals(2, r2.resends());
+    }
+    assertTallies(db, "b1\tno\t1", "b1\tyes\t2");
+    assertEquals(List.of("b1 " + V1 + " 1", "b1 " + V3 + " 1"), duplicates(db));
+  }
+
+  @Test
   void withReferenceDataVotesTakeTheStagingPath() throws Exception {
     Database db = db("fast_reference");
     try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
@@ -248,7 +286,7 @@ class BatchWriterIT {
   /** One node's builder and writer on one source of its own, writing batches in order. */
   private final class Node {
     final Connection conn;
-    final BatchPool pool = new BatchPool(2, 1 << 16);
+    final BatchPool pool = new BatchPool(3, 1 << 16);
     final BatchBuilder builder;
     final LineProcessor processor;
     final Source source;
@@ -268,19 +306,27 @@ class BatchWriterIT {
     }
 
     BatchResult write(String... lines) throws Exception {
+      BatchResult r = commit(build(lines));
+      assertEquals(lines.length, r.lines());
+      return r;
+    }
+
+    Batch build(String... lines) throws Exception {
       for (String l : lines) {
         byte[] b = l.getBytes(StandardCharsets.UTF_8);
         processor.line(source, b, 0, b.length, offset, offset + b.length + 1);
         offset += b.length + 1;
       }
       builder.handOff();
-      Batch batch = pool.pollFull(1, TimeUnit.SECONDS);
+      return pool.pollFull(1, TimeUnit.SECONDS);
+    }
+
+    BatchResult commit(Batch batch) throws Exception {
       if (conn.getAutoCommit()) {
         writer.prepare(conn);
       }
       BatchResult r = writer.write(conn, batch, ++batchId);
       pool.recycle(batch);
-      assertEquals(lines.length, r.lines());
       return r;
     }
   }
