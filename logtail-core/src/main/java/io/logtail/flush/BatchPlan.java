@@ -16,8 +16,8 @@ import java.util.Arrays;
  *       (log order) is {@link #FIRST}: it is COPYed straight into {@code votes}. A later row of that
  *       key is a {@link #RETRANSMIT} when it has an eid equal to the first row's, else a
  *       {@link #DUPLICATE}; both are counted here, in memory, as the staging path's SQL would.</li>
- *   <li>A key whose hash is in the node's hints ({@link KeyBloom}) (probably committed by an earlier batch) is
- *       looked up in {@code votes} ({@link #hintedVotes}); when it is there, every row of the batch
+ *   <li>A key whose hash is in the node's hints ({@link KeyBloom}: probably committed by an earlier
+ *       batch) is looked up in {@code votes}; when it is there, every row of the batch
  *       with that key is a later vote of the counted one, classified against the counted vote's eid
  *       ({@link #resolveVotes}); when it is not (a false positive), the key is treated as new.</li>
  *   <li>Canvass records likewise on their eid: first row {@link #FIRST}, later ones (or all, when
