@@ -7,7 +7,8 @@
 --  * Cheap to write: compact keys (ballot as a small integer, voter as 32 raw bytes), and only the
 --    indexes that the rules need (votes: one primary key; canvass_records: one on eid; rejects: none).
 --  * Many nodes, one database, no hot rows: every counter a node writes is a per-node partial row
---    (vote_tally_parts, canvass_cell_parts); views sum them. Offsets and batches are keyed by node.
+--    (vote_tally_parts); views sum them. Locality counts are a view over canvass_records. Offsets and
+--    batches are keyed by node.
 
 -- One row per logtail node (one per nginx host); name is --node-id.
 CREATE TABLE nodes (
@@ -114,20 +115,24 @@ JOIN ballot_keys k USING (ballot_id)
 GROUP BY k.ballot, p.choice;
 
 -- Later votes of a voter who already voted on that ballot (client re-sends of the counted vote,
--- same eid, are not duplicates: they are counted as retransmits in batches).
+-- same eid, are not duplicates: they are counted as retransmits in batches). Append-only, one row per
+-- (batch, ballot, voter) with duplicates, no index: the view vote_duplicates sums them per (ballot,
+-- voter). An upsert keyed on (ballot, voter) cost an index probe and a heap update per duplicate key
+-- in the flusher's transaction; appending is nearly free, and the audit view is read rarely.
 CREATE TABLE vote_duplicate_rows (
     ballot_id  integer     NOT NULL,
     voter      bytea       NOT NULL,
     attempts   bigint      NOT NULL,
     first_seen timestamptz NOT NULL,
-    last_seen  timestamptz NOT NULL,
-    PRIMARY KEY (ballot_id, voter)
+    last_seen  timestamptz NOT NULL
 );
 
 CREATE VIEW vote_duplicates AS
-SELECT k.ballot, encode(d.voter, 'hex') AS voter, d.attempts, d.first_seen, d.last_seen
+SELECT k.ballot, encode(d.voter, 'hex') AS voter, sum(d.attempts)::bigint AS attempts,
+       min(d.first_seen) AS first_seen, max(d.last_seen) AS last_seen
 FROM vote_duplicate_rows d
-JOIN ballot_keys k USING (ballot_id);
+JOIN ballot_keys k USING (ballot_id)
+GROUP BY k.ballot, d.voter;
 
 -- One row per canvass record, unique on its client event id.
 CREATE TABLE canvass_records (
@@ -148,23 +153,15 @@ CREATE TABLE canvass_records (
     line_offset bigint      NOT NULL
 );
 
--- Per-node partial counts per locality cell (0.001 degree), kind, issue and stance
--- ('' where a kind has no issue or stance).
-CREATE TABLE canvass_cell_parts (
-    node_id  smallint NOT NULL,
-    cell_lat integer  NOT NULL,
-    cell_lon integer  NOT NULL,
-    kind     text     NOT NULL,
-    issue    text     NOT NULL,
-    stance   text     NOT NULL,
-    records  bigint   NOT NULL,
-    PRIMARY KEY (node_id, cell_lat, cell_lon, kind, issue, stance)
-);
-
+-- Counts per locality cell (0.001 degree), kind, issue and stance ('' where a kind has no issue or
+-- stance), computed from the records themselves: exact by construction, and free for the writer (a
+-- maintained per-cell counter table cost one upsert per record, as dear as the record's own insert,
+-- because records spread over many cells). Reading it scans canvass_records.
 CREATE VIEW canvass_localities AS
-SELECT cell_lat, cell_lon, kind, issue, stance, sum(records)::bigint AS records
-FROM canvass_cell_parts
-GROUP BY cell_lat, cell_lon, kind, issue, stance;
+SELECT cell_lat, cell_lon, kind, coalesce(issue, '') AS issue, coalesce(stance, '') AS stance,
+       count(*)::bigint AS records
+FROM canvass_records
+GROUP BY cell_lat, cell_lon, kind, coalesce(issue, ''), coalesce(stance, '');
 
 -- Every line that did not become an event, with where it was and why. raw is the line cut to 2 KiB,
 -- as bytes (it may hold invalid UTF-8 or NUL).

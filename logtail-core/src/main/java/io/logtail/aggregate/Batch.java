@@ -17,11 +17,13 @@ import java.util.Map;
  * without gap, and every line is counted once in {@link #lines} as one of vote, canvass, reject or
  * skipped.
  *
- * <p>Staging columns (must match {@code io.logtail.flush.BatchWriter}):
- * votes: seq, ballot_id, voter, choice, eid, voted_at, source_id, line_offset, raw;
- * canvass: seq, eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat, cell_lon, issue, stance,
- * request, recorded_at, source_id, line_offset; rejects: node_id, source_id, line_offset, reason, raw,
- * logged_at (the final table's columns).
+ * <p>Row layouts (must match {@code io.logtail.flush.BatchWriter}): the columns of the final tables,
+ * in table order, so that the writer can COPY them straight into {@code votes} and
+ * {@code canvass_records} (fast path) or into the staging tables (general path):
+ * votes: ballot_id, voter, choice, eid, voted_at, node_id, source_id, line_offset, and a ninth field
+ * raw only when {@link #voteRaw()}; canvass: eid, kind, dwelling, canvasser, lat_e7, lon_e7, cell_lat,
+ * cell_lon, issue, stance, request, recorded_at, node_id, source_id, line_offset; rejects: node_id,
+ * source_id, line_offset, reason, raw, logged_at. Rows are in log order within each buffer.
  */
 public final class Batch {
   /** One source's contiguous byte range in this batch. */
@@ -65,6 +67,10 @@ public final class Batch {
   /** Whether vote rows carry their raw line (needed when reference data can reject votes). */
   boolean voteRaw;
   long batchId;
+  /** The flusher's per-batch state (its plan), kept with the batch object as it is reused. */
+  private Object attachment;
+  /** Counts the uses of this batch object (cleared for reuse): tells a fresh plan from a stale one. */
+  private int generation;
 
   Batch(int initialBufferBytes) {
     votes = new CopyBuffer(initialBufferBytes);
@@ -86,6 +92,11 @@ public final class Batch {
     bytes = 0;
     firstLineNanos = 0;
     batchId = 0;
+    generation++;
+  }
+
+  public int generation() {
+    return generation;
   }
 
   Range range(Source s) {
@@ -157,6 +168,14 @@ public final class Batch {
 
   public long batchId() {
     return batchId;
+  }
+
+  public Object attachment() {
+    return attachment;
+  }
+
+  public void attach(Object o) {
+    attachment = o;
   }
 
   public void assignBatchId(long id) {

@@ -83,6 +83,14 @@ public final class CopyBuffer {
     return this;
   }
 
+  /** Appends bytes verbatim: fields copied, length words included, from another COPY buffer. */
+  public CopyBuffer raw(byte[] b, int off, int n) {
+    ensure(n);
+    System.arraycopy(b, off, buf, len, n);
+    len += n;
+    return this;
+  }
+
   /** A text field; {@code null} writes SQL NULL. */
   public CopyBuffer text(String s) {
     if (s == null) {

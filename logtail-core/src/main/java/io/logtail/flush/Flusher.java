@@ -5,6 +5,7 @@ import io.logtail.aggregate.BatchPool;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -34,6 +35,9 @@ public final class Flusher implements Runnable {
   private volatile boolean databaseReachable = true;
   private volatile String lastError;
   private Connection conn;
+  /** Planned batches, handed from the planner to the flusher one at a time. */
+  private final SynchronousQueue<Batch> planned = new SynchronousQueue<>();
+  private volatile boolean plannerDone;
 
   public Flusher(String node, DataSource ds, BatchPool pool, BatchWriter writer, long firstBatchId,
       List<CommitListener> listeners) {
@@ -64,17 +68,29 @@ public final class Flusher implements Runnable {
 
   @Override
   public void run() {
+    Thread planner = new Thread(this::planLoop, "logtail-planner");
+    planner.setDaemon(true);
+    planner.start();
+    long idleSince = System.nanoTime();
     try {
       while (true) {
-        Batch b = pool.pollFull(50, TimeUnit.MILLISECONDS);
+        Batch b = planned.poll(50, TimeUnit.MILLISECONDS);
         if (b == null) {
-          if (stopWhenDrained) {
-            return;
+          if (plannerDone) {
+            b = planned.poll();
+            if (b == null) {
+              return;
+            }
+          } else {
+            continue;
           }
-          continue;
+        }
+        if (log.isDebugEnabled()) {
+          log.debug("node {}: flusher waited {} ms for a planned batch", node, (System.nanoTime() - idleSince) / 1_000_000);
         }
         commit(b);
         pool.recycle(b);
+        idleSince = System.nanoTime();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -82,8 +98,74 @@ public final class Flusher implements Runnable {
       failure = t;
       log.error("node {}: flusher stopped: {}", node, t.toString(), t);
     } finally {
+      planner.interrupt();
+      try {
+        planner.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       closeConnection();
     }
+  }
+
+  /**
+   * The planner: takes full batches in order, plans each ({@link BatchWriter#plan}: in-memory dedupe,
+   * and the lookup of keys committed by earlier batches, on a connection of its own) while the flusher
+   * writes the previous one, and hands it over. The hand-off is synchronous, so a batch is planned
+   * only once the flusher has taken the one before it: the only batch not committed when another is
+   * planned is the previous one, whose keys the write looks up in its own transaction.
+   */
+  private void planLoop() {
+    Connection lookup = null;
+    long skipLookupsUntil = 0;
+    try {
+      while (true) {
+        Batch b = pool.pollFull(50, TimeUnit.MILLISECONDS);
+        if (b == null) {
+          if (stopWhenDrained) {
+            b = pool.pollFull(0, TimeUnit.MILLISECONDS);
+            if (b == null) {
+              return;
+            }
+          } else {
+            continue;
+          }
+        }
+        if (lookup == null && System.nanoTime() - skipLookupsUntil >= 0) {
+          try {
+            lookup = ds.getConnection();
+            writer.prepare(lookup);
+          } catch (SQLException e) {
+            lookup = close(lookup);
+            skipLookupsUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+          }
+        }
+        if (!writer.plan(lookup, b)) {
+          lookup = close(lookup);
+          skipLookupsUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        }
+        planned.put(b);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      failure = t;
+      log.error("node {}: planner stopped: {}", node, t.toString(), t);
+    } finally {
+      close(lookup);
+      plannerDone = true;
+    }
+  }
+
+  private static Connection close(Connection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // discarded after a failure
+      }
+    }
+    return null;
   }
 
   private void commit(Batch b) throws Exception {
