@@ -857,7 +857,7 @@ public final class Verifier {
     }
     int total = 0;
     int shown = 0;
-    try (PreparedStatement ps = c.prepareStatement("SELECT ballot_id, voter, attempts FROM vote_duplicate_rows")) {
+    try (PreparedStatement ps = c.prepareStatement("SELECT ballot_id, voter, sum(attempts)::bigint FROM vote_duplicate_rows GROUP BY ballot_id, voter")) {
       ps.setFetchSize(20_000);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
