@@ -10,6 +10,7 @@ import io.logtail.binlog.RecordKind;
 import io.logtail.gen.LogGenerator;
 import io.logtail.util.Ticker;
 import io.logtail.worker.DurationConverter;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -140,6 +141,9 @@ final class RateBench implements Callable<Integer> {
         long coldLaunchMicros = wallMicros.getAsLong();
         Process p = pb.start();
         PacedAppender.Written main;
+        double coldCpu;
+        double load0;
+        double load1;
         double cpuSeconds;
         double cpuWallSeconds;
         long peakRssKb;
@@ -149,11 +153,13 @@ final class RateBench implements Callable<Integer> {
           if (!awaitCommitted(c, Files.size(log), p, deadlineNanos, 10, wlog)) {
             return 1;
           }
+          coldCpu = BenchCommand.cpuSeconds(p.pid());
 
           // 2. rate
           err.printf(Locale.ROOT, "bench: appending %d lines/s for %s...%n", rate, fmt(duration));
           err.flush();
           PacedAppender app = new PacedAppender(log, gen, rate, CHUNK_MILLIS * 1_000_000L, ticker, wallMicros);
+          load0 = loadAverage();
           double cpu0 = BenchCommand.cpuSeconds(p.pid());
           long t0 = ticker.nanos();
           app.start();
@@ -182,6 +188,7 @@ final class RateBench implements Callable<Integer> {
           double cpu1 = BenchCommand.cpuSeconds(p.pid());
           cpuWallSeconds = (ticker.nanos() - t0) / 1e9;
           cpuSeconds = cpu1 - cpu0;
+          load1 = loadAverage();
           main = app.written();
           long d0 = ticker.nanos();
           if (!awaitCommitted(c, main.endOffset(), p, deadlineNanos, 20, wlog)) {
@@ -200,6 +207,7 @@ final class RateBench implements Callable<Integer> {
         // 3. restart on the existing data dir, lines arriving at the rate meanwhile
         PacedAppender.Written after = null;
         long restartLaunchMicros = 0;
+        double restartCpu = Double.NaN;
         long lastBatchBefore = lastBatchId(workerDir.resolve("binlog"));
         if (!restart.isZero()) {
           err.printf(Locale.ROOT, "bench: restart: a worker on the existing data dir, %d lines/s arriving, for %s...%n",
@@ -212,6 +220,15 @@ final class RateBench implements Callable<Integer> {
           Process p2 = pb2.start();
           try {
             long end = ticker.nanos() + restart.toNanos();
+            // the worker's CPU time when its first batch is in: what starting costs, whatever the load
+            long before = main.endOffset();
+            while (p2.isAlive() && ticker.nanos() < deadlineNanos) {
+              if (BenchCommand.queryLong(c, "SELECT coalesce(sum(committed_offset), 0) FROM sources") > before) {
+                restartCpu = BenchCommand.cpuSeconds(p2.pid());
+                break;
+              }
+              LockSupport.parkNanos(10_000_000L);
+            }
             for (long now = ticker.nanos(); now < end && p2.isAlive(); now = ticker.nanos()) {
               LockSupport.parkNanos(Math.min(end - now, 100_000_000L));
             }
@@ -255,10 +272,12 @@ final class RateBench implements Callable<Integer> {
               lat.percentileMillis(0.50), lat.percentileMillis(0.99), lat.maxMillis(), lat.minMillis(),
               lat.overOneSecond(), drainSeconds, cpuSeconds, cpuPercent, peakRssKb / 1024.0, rssKb / 1024.0,
               coldStart));
+          j.append(String.format(Locale.ROOT, ",\"coldStartCpuSeconds\":%.2f,\"cpus\":%d,\"loadAverageStart\":%.2f,"
+              + "\"loadAverageEnd\":%.2f", coldCpu, Runtime.getRuntime().availableProcessors(), load0, load1));
           if (latAfter != null) {
-            j.append(String.format(Locale.ROOT, ",\"restartSeconds\":%.3f,\"restartLines\":%d,\"restartP99Ms\":%.1f,"
-                    + "\"restartMaxMs\":%.1f", restartStart, after.lines(), latAfter.percentileMillis(0.99),
-                latAfter.maxMillis()));
+            j.append(String.format(Locale.ROOT, ",\"restartSeconds\":%.3f,\"restartCpuSeconds\":%.2f,"
+                    + "\"restartLines\":%d,\"restartP99Ms\":%.1f,\"restartMaxMs\":%.1f", restartStart, restartCpu,
+                after.lines(), latAfter.percentileMillis(0.99), latAfter.maxMillis()));
           }
           j.append(String.format(Locale.ROOT, ",\"votes\":%d,\"canvass\":%d,\"rejects\":%d,\"countsMatch\":%b,"
               + "\"allCommitted\":%b}", counts[0], counts[1], counts[2], !mismatch,
@@ -273,14 +292,17 @@ final class RateBench implements Callable<Integer> {
           out.printf(Locale.ROOT, "worker CPU       %.2f s in %.1f s = %.1f%% of one core%n", cpuSeconds, cpuWallSeconds,
               cpuPercent);
           out.printf(Locale.ROOT, "worker peak RSS  %.1f MB  (at end %.1f MB)%n", peakRssKb / 1024.0, rssKb / 1024.0);
-          out.printf(Locale.ROOT, "cold start       %.2f s  (launch on an empty data dir to first commit)%n", coldStart);
+          out.printf(Locale.ROOT, "cold start       %.2f s  (launch on an empty data dir to first commit; worker CPU by"
+              + " then %.2f s)%n", coldStart, coldCpu);
           if (latAfter != null) {
-            out.printf(Locale.ROOT, "restart          %.2f s  (launch on the existing data dir to first commit; %d lines"
-                    + " meanwhile: p99 %.1f ms, max %.1f ms)%n", restartStart, after.lines(),
-                latAfter.percentileMillis(0.99), latAfter.maxMillis());
+            out.printf(Locale.ROOT, "restart          %.2f s  (launch on the existing data dir to first commit; worker CPU"
+                    + " by then %.2f s; %d lines meanwhile: p99 %.1f ms, max %.1f ms)%n", restartStart, restartCpu,
+                after.lines(), latAfter.percentileMillis(0.99), latAfter.maxMillis());
           }
           out.printf(Locale.ROOT, "appender         max lag %.1f ms behind its schedule; drain after the last line"
               + " %.2f s%n", main.maxLagMillis(), drainSeconds);
+          out.printf(Locale.ROOT, "machine          %d CPUs; 1-minute load average %.2f at the start of the run,"
+              + " %.2f at its end%n", Runtime.getRuntime().availableProcessors(), load0, load1);
           out.printf(Locale.ROOT, "rows             votes %d, canvass %d, rejects %d%n", counts[0], counts[1], counts[2]);
           out.printf(Locale.ROOT, "targets          p99 < 1 s: %s; CPU < 25%% of one core: %s; restart < 2 s: %s%n",
               lat.percentileMillis(0.99) < 1000 ? "met" : "MISSED", cpuPercent < 25 ? "met" : "MISSED",
@@ -391,6 +413,15 @@ final class RateBench implements Callable<Integer> {
   static long lastBatchId(Path binlogDir) {
     try (Binlog b = Binlog.open(binlogDir, BinlogConfig.defaults().withReadOnly(true))) {
       return b.last().map(BinlogRecord::batchId).orElse(0L);
+    }
+  }
+
+  /** The 1-minute load average of /proc/loadavg, or NaN. */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
     }
   }
 
