@@ -22,6 +22,8 @@ import io.logtail.util.Ticker;
 public final class BatchBuilder implements EventSink {
   /** Raw lines are stored cut to this many bytes. */
   public static final int RAW_LIMIT = 2048;
+  /** Within a pass the linger rule is checked every this many lines (a power of two). */
+  static final int LINGER_CHECK_LINES = 1024;
 
   private final BatchPool pool;
   private final Registry registry;
@@ -83,6 +85,11 @@ public final class BatchBuilder implements EventSink {
 
   private void after(Batch b) throws InterruptedException {
     if (b.lines >= maxLines || b.votes.length() + b.canvass.length() + b.rejects.length() >= maxBytes) {
+      handOff();
+    } else if ((b.lines & (LINGER_CHECK_LINES - 1)) == 0 && lingerNanos < flushIntervalNanos
+        && ticker.nanos() - b.firstLineNanos >= lingerNanos && pool.flusherIdle()) {
+      // the linger rule within a long pass too (catching up a backlog, e.g. after a restart): the first
+      // commit comes after a few thousand lines, not after a full batch
       handOff();
     }
   }

@@ -27,7 +27,7 @@ class BatchBuilderLingerTest {
   private long offset;
 
   private BatchBuilder builder(long flushMs, long lingerMs) {
-    return new BatchBuilder(pool, registry, 1, 1000, 1 << 20, flushMs * MS, lingerMs * MS, () -> now[0]);
+    return new BatchBuilder(pool, registry, 1, 100_000, 1 << 20, flushMs * MS, lingerMs * MS, () -> now[0]);
   }
 
   private void line(BatchBuilder b) throws InterruptedException {
@@ -75,6 +75,26 @@ class BatchBuilderLingerTest {
     pool.recycle(first); // the commit is done
     b.tick();
     assertNotNull(pool.pollFull(0, TimeUnit.MILLISECONDS), "idle again: the lingering batch goes at once");
+  }
+
+  @Test
+  void withinALongPassTheLingerRuleIsCheckedEvery1024Lines() throws Exception {
+    BatchBuilder b = builder(250, 50);
+    line(b);
+    now[0] = 60 * MS; // no tick: the tailer is in the middle of a long pass over a backlog
+    for (int i = 2; i < BatchBuilder.LINGER_CHECK_LINES; i++) {
+      line(b);
+    }
+    assertNull(pool.pollFull(0, TimeUnit.MILLISECONDS));
+    line(b);
+    Batch first = pool.pollFull(0, TimeUnit.MILLISECONDS);
+    assertNotNull(first, "handed over at the 1024th line");
+    assertEquals(BatchBuilder.LINGER_CHECK_LINES, first.lines());
+    for (int i = 0; i < 3 * BatchBuilder.LINGER_CHECK_LINES; i++) {
+      line(b);
+    }
+    assertNull(pool.pollFull(0, TimeUnit.MILLISECONDS), "flusher busy: the next batch keeps filling");
+    pool.recycle(first);
   }
 
   @Test
