@@ -103,7 +103,8 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--restart", paramLabel = "D", defaultValue = "5",
       description = "Rate mode: after the run, restart the worker on its data dir while appending at --rate for D"
-          + " (seconds or e.g. 5s), to time launch to first commit; 0 skips it. Default: ${DEFAULT-VALUE} (s).")
+          + " (seconds or e.g. 5s; longer if its first commit comes later), to time launch to first commit;"
+          + " 0 skips it. Default: ${DEFAULT-VALUE} (s).")
   String restart;
 
   @Option(names = "--worker-arg", paramLabel = "ARG",
