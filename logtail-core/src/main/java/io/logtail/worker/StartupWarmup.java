@@ -6,9 +6,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Shortens the worker's start: loads and initialises, on a background thread, the classes that the
  * binlog (Chronicle Queue, slow to initialise: hundreds of classes and static set-up) and the pipeline
- * need, while the main thread connects to the database and runs the migrations. The main thread
- * {@link #await()}s it before it opens the binlog, so no class is ever initialised by both threads at
- * once. Failures only cost the time they would have saved: the classes load again when used.
+ * need, while the main thread connects to the database and runs the migrations (classes of other
+ * libraries). The main thread {@link #await()}s it before it builds the worker, so the two threads never
+ * initialise the worker's classes at the same time. Failures only cost the time they would have saved:
+ * the classes load again when used.
  */
 final class StartupWarmup {
   private static final Logger log = LoggerFactory.getLogger(StartupWarmup.class);
