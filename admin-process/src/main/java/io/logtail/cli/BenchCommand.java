@@ -49,8 +49,14 @@ import picocli.CommandLine.Option;
       "      bench_copy with plain binary COPY, one transaction per table, timed.",
       "Checks the ingested counts against what the generator says they must be.",
       "",
-      "Exit status: 0 done; 1 MISMATCH of counts, or the run failed; 2 bad options (or --rate: not",
-      "implemented yet)."
+      "",
+      "Rate mode (--rate R --duration D): appends lines at R lines/s to <work-dir>/rate/access.log while a",
+      "worker ingests them into the fresh database bench_rate, and reports the write-to-commit latency of",
+      "every line (p50/p99/max, from the binlog's commit times), the worker's CPU (% of one core) and peak",
+      "RSS, and the time from the worker's launch to its first commit, on an empty and (--restart) on an",
+      "existing data dir. See docs/benchmarks.md.",
+      "",
+      "Exit status: 0 done; 1 MISMATCH of counts, lines left uncommitted, or the run failed; 2 bad options."
     })
 public final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -87,11 +93,23 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
 
-  @Option(names = "--rate", paramLabel = "R", description = "(not implemented yet) lines per second to append at.")
+  @Option(names = "--rate", paramLabel = "R",
+      description = "Rate mode: append lines at R lines per second (instead of ingesting a backlog of --lines).")
   Long rate;
 
-  @Option(names = "--duration", paramLabel = "D", description = "(not implemented yet) how long to append at --rate.")
+  @Option(names = "--duration", paramLabel = "D", defaultValue = "60",
+      description = "Rate mode: how long to append at --rate, in seconds or e.g. 90s, 2m. Default: ${DEFAULT-VALUE} (s).")
   String duration;
+
+  @Option(names = "--restart", paramLabel = "D", defaultValue = "5",
+      description = "Rate mode: after the run, restart the worker on its data dir while appending at --rate for D"
+          + " (seconds or e.g. 5s; longer if its first commit comes later), to time launch to first commit;"
+          + " 0 skips it. Default: ${DEFAULT-VALUE} (s).")
+  String restart;
+
+  @Option(names = "--worker-arg", paramLabel = "ARG",
+      description = "Passed on to the worker, e.g. --worker-arg=--flush-interval=100ms (repeatable).")
+  List<String> workerArgs = new ArrayList<>();
 
   private static final String[] TABLES = {"votes", "canvass_records", "rejects"};
 
@@ -102,10 +120,8 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter out = spec.commandLine().getOut();
-    if (rate != null || duration != null) {
-      err.println("logtail bench: --rate/--duration mode is not implemented yet; run without them "
-          + "(a backlog of --lines lines)");
-      return 2;
+    if (rate != null) {
+      return new RateBench(this, out, err).call();
     }
     if (lines < 1) {
       err.println("logtail bench: --lines must be at least 1; was " + lines);
@@ -117,39 +133,14 @@ public final class BenchCommand implements Callable<Integer> {
     Generated gen = generate(log, err);
     double fileMb = gen.size() / 1e6;
 
-    EmbeddedPostgres pg = null;
-    String ingestUrl;
-    String copyUrl;
-    String user = blankToNull(dbUser);
-    String password = blankToNull(dbPassword);
-    if (dbUrl == null || dbUrl.isBlank()) {
-      err.println("bench: starting the embedded PostgreSQL under " + workDir.resolve("pg") + " (port " + dbPort + ")");
-      err.flush();
-      pg = EmbeddedPostgres.builder().dataDir(workDir.resolve("pg")).port(dbPort).start();
-      try (Connection c = pg.connect(EmbeddedPostgres.DATABASE)) {
-        recreate(c);
-      }
-      ingestUrl = pg.jdbcUrl("bench_ingest");
-      copyUrl = pg.jdbcUrl("bench_copy");
-      user = null;
-      password = null;
-    } else {
-      try (Connection c = DriverManager.getConnection(dbUrl, props(user, password))) {
-        recreate(c);
-      } catch (SQLException e) {
-        err.println("logtail bench: cannot create the bench databases on " + Database.redact(dbUrl) + ": "
-            + e.getMessage() + " (the user needs CREATEDB; check --db-url/--db-user/--db-password)");
+    try (Databases dbs = freshDatabases(err, "bench_ingest", "bench_copy")) {
+      if (dbs == null) {
         return 1;
       }
-      ingestUrl = withDatabase(dbUrl, "bench_ingest");
-      copyUrl = withDatabase(dbUrl, "bench_copy");
-    }
-    try {
-      for (String u : List.of(ingestUrl, copyUrl)) {
-        try (Database d = Database.builder(u).user(user).password(password).maxPoolSize(2).build()) {
-          d.migrate();
-        }
-      }
+      String ingestUrl = dbs.urls().get(0);
+      String copyUrl = dbs.urls().get(1);
+      String user = dbs.user();
+      String password = dbs.password();
       Path workerDir = workDir.resolve("worker");
       deleteTree(workerDir);
       Files.createDirectories(workerDir);
@@ -225,11 +216,61 @@ public final class BenchCommand implements Callable<Integer> {
         return 1;
       }
       return 0;
-    } finally {
+    }
+  }
+
+  /** The bench's databases, fresh and migrated, on the embedded server (stopped at close) or on --db-url's. */
+  record Databases(EmbeddedPostgres pg, List<String> urls, String user, String password) implements AutoCloseable {
+    @Override
+    public void close() {
       if (pg != null && !pg.reused()) {
         pg.stop();
       }
     }
+  }
+
+  /** Drops and creates the databases {@code names} and migrates them; null (after saying why) on failure. */
+  Databases freshDatabases(PrintWriter err, String... names) throws SQLException {
+    EmbeddedPostgres pg = null;
+    List<String> urls = new ArrayList<>();
+    String user = blankToNull(dbUser);
+    String password = blankToNull(dbPassword);
+    if (dbUrl == null || dbUrl.isBlank()) {
+      err.println("bench: starting the embedded PostgreSQL under " + workDir.resolve("pg") + " (port " + dbPort + ")");
+      err.flush();
+      pg = EmbeddedPostgres.builder().dataDir(workDir.resolve("pg")).port(dbPort).start();
+      try (Connection c = pg.connect(EmbeddedPostgres.DATABASE)) {
+        recreate(c, names);
+      }
+      for (String n : names) {
+        urls.add(pg.jdbcUrl(n));
+      }
+      user = null;
+      password = null;
+    } else {
+      try (Connection c = DriverManager.getConnection(dbUrl, props(user, password))) {
+        recreate(c, names);
+      } catch (SQLException e) {
+        err.println("logtail bench: cannot create the bench databases on " + Database.redact(dbUrl) + ": "
+            + e.getMessage() + " (the user needs CREATEDB; check --db-url/--db-user/--db-password)");
+        return null;
+      }
+      for (String n : names) {
+        urls.add(withDatabase(dbUrl, n));
+      }
+    }
+    Databases dbs = new Databases(pg, urls, user, password);
+    try {
+      for (String u : urls) {
+        try (Database d = Database.builder(u).user(user).password(password).maxPoolSize(2).build()) {
+          d.migrate();
+        }
+      }
+    } catch (RuntimeException e) {
+      dbs.close();
+      throw e;
+    }
+    return dbs;
   }
 
   private Generated generate(Path log, PrintWriter err) throws IOException {
@@ -277,30 +318,8 @@ public final class BenchCommand implements Callable<Integer> {
 
   private Ingest ingest(Path log, long size, String url, String user, String password, Path workerDir,
       PrintWriter err) throws Exception {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib:jdwp")) {
-        cmd.add(a);
-      }
-    }
-    cmd.add("-Xmx256m");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.logtail.worker.WorkerMain");
-    cmd.addAll(List.of("--log", log.toString(), "--db-url", url, "--data-dir", workerDir.toString(),
-        "--node-id", "bench"));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().remove("LOGTAIL_DB_USER");
-    pb.environment().remove("LOGTAIL_DB_PASSWORD");
-    if (user != null) {
-      pb.environment().put("LOGTAIL_DB_USER", user);
-    }
-    if (password != null) {
-      pb.environment().put("LOGTAIL_DB_PASSWORD", password);
-    }
     Path wlog = workDir.resolve("worker.log");
-    pb.redirectErrorStream(true).redirectOutput(wlog.toFile());
+    ProcessBuilder pb = workerProcess(log, url, user, password, workerDir, wlog, false);
     err.println("bench: ingest by a worker JVM (log in " + wlog + ")...");
     err.flush();
     try (Connection c = DriverManager.getConnection(url, props(user, password))) {
@@ -340,13 +359,55 @@ public final class BenchCommand implements Callable<Integer> {
         double cpu = cpuSeconds(pid);
         return new Ingest(seconds, hwm, rss, cpu);
       } finally {
-        p.destroy(); // SIGTERM: the worker commits what it holds and syncs the binlog
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-          err.println("bench: the worker did not stop within 60 s of SIGTERM; killing it");
-          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        stopWorker(p, err);
       }
     }
+  }
+
+  /**
+   * The worker as a child JVM: {@code java <this JVM's flags but -Xmx> -Xmx256m -cp <this class path>
+   * io.logtail.worker.WorkerMain --log LOG --db-url URL --data-dir DIR --node-id bench <--worker-arg...>},
+   * its output going to {@code wlog} (appended to when {@code append}).
+   */
+  ProcessBuilder workerProcess(Path log, String url, String user, String password, Path workerDir, Path wlog,
+      boolean append) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib:jdwp")) {
+        cmd.add(a);
+      }
+    }
+    cmd.add("-Xmx256m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("io.logtail.worker.WorkerMain");
+    cmd.addAll(List.of("--log", log.toString(), "--db-url", url, "--data-dir", workerDir.toString(),
+        "--node-id", "bench"));
+    cmd.addAll(workerArgs);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().remove("LOGTAIL_DB_USER");
+    pb.environment().remove("LOGTAIL_DB_PASSWORD");
+    if (user != null) {
+      pb.environment().put("LOGTAIL_DB_USER", user);
+    }
+    if (password != null) {
+      pb.environment().put("LOGTAIL_DB_PASSWORD", password);
+    }
+    pb.redirectErrorStream(true).redirectOutput(append ? ProcessBuilder.Redirect.appendTo(wlog.toFile())
+        : ProcessBuilder.Redirect.to(wlog.toFile()));
+    return pb;
+  }
+
+  /** SIGTERM (the worker commits what it holds and syncs the binlog), then waits; kills it after 60 s. */
+  static int stopWorker(Process p, PrintWriter err) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      err.println("bench: the worker did not stop within 60 s of SIGTERM; killing it");
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      return -1;
+    }
+    return p.exitValue();
   }
 
   static long procStatusKb(long pid, String field) {
@@ -374,10 +435,10 @@ public final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  private static void recreate(Connection c) throws SQLException {
+  private static void recreate(Connection c, String... names) throws SQLException {
     c.setAutoCommit(true);
     try (Statement st = c.createStatement()) {
-      for (String db : List.of("bench_ingest", "bench_copy")) {
+      for (String db : names) {
         st.execute("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
         st.execute("CREATE DATABASE " + db);
       }
@@ -399,7 +460,7 @@ public final class BenchCommand implements Callable<Integer> {
     return hostPart + "/" + db + query;
   }
 
-  private static Properties props(String user, String password) {
+  static Properties props(String user, String password) {
     Properties p = new Properties();
     if (user != null) {
       p.setProperty("user", user);
@@ -410,7 +471,7 @@ public final class BenchCommand implements Callable<Integer> {
     return p;
   }
 
-  private static long queryLong(Connection c, String sql) throws SQLException {
+  static long queryLong(Connection c, String sql) throws SQLException {
     try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
@@ -421,7 +482,7 @@ public final class BenchCommand implements Callable<Integer> {
     return s == null || s.isBlank() ? null : s;
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

@@ -33,14 +33,15 @@ class AdminSigtermIT {
     int port = AdminTestSupport.freePort();
     List<String> cmd = AdminProcessIT.javaCommand("io.logtail.cli.LogtailCli");
     cmd.addAll(List.of("run", "--log", log.toString(), "--db-url", url, "--data-dir", dir.resolve("data").toString(),
-        "--node-id", "sigterm", "--status-addr", "127.0.0.1:" + port, "--flush-interval", "2s"));
+        "--node-id", "sigterm", "--status-addr", "127.0.0.1:" + port, "--flush-interval", "2s",
+        "--batch-linger", "2s"));
     Process admin = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("admin.log").toFile())).start();
     try {
       await(Duration.ofSeconds(90), "caught up", () -> AdminProcessIT.caughtUp(status(port), log),
           () -> status(port) + "\n" + Files.readString(dir.resolve("admin.log")));
       long workerPid = status(port).path("worker").path("pid").asLong();
-      // more lines, then SIGTERM at once: with a 2 s flush interval they are in the batch being filled
+      // more lines, then SIGTERM at once: with a 2 s flush interval (and linger) they are in the batch being filled
       AdminProcessIT.append(log, gen, 3_000);
       await(Duration.ofSeconds(10), "the new lines read", () -> {
         JsonNode s = status(port).path("sources").get(0);

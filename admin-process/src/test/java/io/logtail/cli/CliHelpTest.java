@@ -60,10 +60,11 @@ class CliHelpTest {
   }
 
   @Test
-  void benchRateIsNotImplementedYet() {
-    CliTestSupport.Run r = CliTestSupport.run("bench", "--rate", "1000", "--duration", "10s");
-    assertEquals(2, r.exit());
-    assertTrue(r.err().contains("not implemented yet"), r.err());
+  void benchRateMode() {
+    assertHelpLists(List.of("bench"), "--rate", "--duration", "--restart", "--worker-arg");
+    CliTestSupport.Run r = CliTestSupport.run("bench", "--rate", "1000", "--duration", "0.5");
+    assertEquals(2, r.exit(), "checked before anything starts");
+    assertTrue(r.err().contains("--duration must be at least 1 s"), r.err());
   }
 
   @Test

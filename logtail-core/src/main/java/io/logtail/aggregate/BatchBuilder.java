@@ -12,12 +12,18 @@ import io.logtail.util.Ticker;
  *
  * <p>Each call appends one line's outcome and extends its source's range; a batch is handed to the
  * flusher when it holds {@code maxLines} lines or {@code maxBytes} of row data, or when its first line
- * is older than the flush interval ({@link #tick()}, called by the tailer loop after every pass).
+ * is older than the flush interval, or older than the linger time while the flusher is idle
+ * ({@link #tick()}, called by the tailer loop after every pass). The linger rule is group commit: while
+ * the flusher commits one batch the next one fills, and it is handed over as soon as the flusher is
+ * free, so that a line waits about one commit rather than a whole flush interval, and batches grow by
+ * themselves when commits get slower.
  * Rows are written straight into the batch's COPY buffers: no object per line.
  */
 public final class BatchBuilder implements EventSink {
   /** Raw lines are stored cut to this many bytes. */
   public static final int RAW_LIMIT = 2048;
+  /** Within a pass the linger rule is checked every this many lines (a power of two). */
+  static final int LINGER_CHECK_LINES = 1024;
 
   private final BatchPool pool;
   private final Registry registry;
@@ -25,6 +31,7 @@ public final class BatchBuilder implements EventSink {
   private final int maxLines;
   private final long maxBytes;
   private final long flushIntervalNanos;
+  private final long lingerNanos;
   private final Ticker ticker;
   private Batch current;
   /**
@@ -34,12 +41,24 @@ public final class BatchBuilder implements EventSink {
    */
   private int rampLines;
 
+  /** A builder without the linger rule: batches are handed over at the flush interval (or when full). */
   public BatchBuilder(BatchPool pool, Registry registry, int nodeId, int maxLines, long maxBytes,
       long flushIntervalNanos, Ticker ticker) {
-    if (maxLines < 1 || maxBytes < 1024 || flushIntervalNanos < 0) {
+    this(pool, registry, nodeId, maxLines, maxBytes, flushIntervalNanos, flushIntervalNanos, ticker);
+  }
+
+  /**
+   * @param lingerNanos a batch whose first line is this old is handed over as soon as the flusher is
+   *     idle; at most {@code flushIntervalNanos} (equal: no early hand-over)
+   */
+  public BatchBuilder(BatchPool pool, Registry registry, int nodeId, int maxLines, long maxBytes,
+      long flushIntervalNanos, long lingerNanos, Ticker ticker) {
+    if (maxLines < 1 || maxBytes < 1024 || flushIntervalNanos < 0 || lingerNanos < 0
+        || lingerNanos > flushIntervalNanos) {
       throw new IllegalArgumentException("bad batch limits: maxLines=" + maxLines + " maxBytes="
-          + maxBytes + " flushIntervalNanos=" + flushIntervalNanos);
+          + maxBytes + " flushIntervalNanos=" + flushIntervalNanos + " lingerNanos=" + lingerNanos);
     }
+    this.lingerNanos = lingerNanos;
     this.pool = pool;
     this.registry = registry;
     this.nodeId = nodeId;
@@ -73,6 +92,11 @@ public final class BatchBuilder implements EventSink {
 
   private void after(Batch b) throws InterruptedException {
     if (b.lines >= rampLines || b.votes.length() + b.canvass.length() + b.rejects.length() >= maxBytes) {
+      handOff();
+    } else if ((b.lines & (LINGER_CHECK_LINES - 1)) == 0 && lingerNanos < flushIntervalNanos
+        && ticker.nanos() - b.firstLineNanos >= lingerNanos && pool.flusherIdle()) {
+      // the linger rule within a long pass too (catching up a backlog, e.g. after a restart): the first
+      // commit comes after a few thousand lines, not after a full batch
       handOff();
     }
   }
@@ -126,10 +150,17 @@ public final class BatchBuilder implements EventSink {
     after(b);
   }
 
-  /** Hands the filling batch over when it is older than the flush interval. */
+  /**
+   * Hands the filling batch over when it is older than the flush interval, or older than the linger
+   * time and the flusher is idle.
+   */
   public void tick() throws InterruptedException {
     Batch b = current;
-    if (b != null && !b.isEmpty() && ticker.nanos() - b.firstLineNanos >= flushIntervalNanos) {
+    if (b == null || b.isEmpty()) {
+      return;
+    }
+    long age = ticker.nanos() - b.firstLineNanos;
+    if (age >= flushIntervalNanos || (age >= lingerNanos && pool.flusherIdle())) {
       handOff();
     }
   }

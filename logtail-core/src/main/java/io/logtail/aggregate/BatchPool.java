@@ -51,4 +51,12 @@ public final class BatchPool {
   public int pending() {
     return full.size();
   }
+
+  /**
+   * Whether the flusher has nothing to do: no full batch queued and none being committed (at most one
+   * batch, the filling one, is out of the free queue). A hint, read without a lock.
+   */
+  public boolean flusherIdle() {
+    return full.isEmpty() && free.remainingCapacity() <= 1;
+  }
 }

@@ -125,7 +125,7 @@ public final class Worker implements AutoCloseable {
     BatchPool pool = new BatchPool(3, 1 << 20);
     DbRegistry registry = new DbRegistry(ds, nodeId, ticker);
     builder = new BatchBuilder(pool, registry, nodeId, cfg.batchMaxLines(), cfg.batchMaxBytes(),
-        cfg.flushInterval().toNanos(), ticker);
+        cfg.flushInterval().toNanos(), cfg.batchLinger().toNanos(), ticker);
     LineProcessor processor = new LineProcessor(LogFormat.compile(resolveFormat(cfg.logFormat())), builder);
     TailerConfig tc = new TailerConfig().setMaxLineBytes(cfg.maxLineBytes())
         .setPollInterval(cfg.pollInterval()).setTicker(ticker);

@@ -14,10 +14,11 @@ public final class WorkerConfig {
   private final List<String> logs = new ArrayList<>();
   private String logFormat = "combined";
   private Duration flushInterval = Duration.ofMillis(250);
+  private Duration batchLinger = Duration.ofMillis(50);
   private int batchMaxLines = 50_000;
   private long batchMaxBytes = 32L << 20;
   private int maxLineBytes = 64 * 1024;
-  private Duration pollInterval = Duration.ofMillis(100);
+  private Duration pollInterval = Duration.ofMillis(25);
   private Path binlogDir;
   private Duration binlogSyncInterval = Duration.ofSeconds(1);
   private volatile boolean frozen;
@@ -61,6 +62,15 @@ public final class WorkerConfig {
       throw new IllegalArgumentException("--flush-interval must be between 0 and 60s; was " + d);
     }
     this.flushInterval = d;
+    return this;
+  }
+
+  public WorkerConfig batchLinger(Duration d) {
+    check();
+    if (d.isNegative() || d.toMillis() > 60_000) {
+      throw new IllegalArgumentException("--batch-linger must be between 0 and 60s; was " + d);
+    }
+    this.batchLinger = d;
     return this;
   }
 
@@ -132,6 +142,8 @@ public final class WorkerConfig {
   public List<String> logs() { return List.copyOf(logs); }
   public String logFormat() { return logFormat; }
   public Duration flushInterval() { return flushInterval; }
+  /** The linger time, at most the flush interval. */
+  public Duration batchLinger() { return batchLinger.compareTo(flushInterval) > 0 ? flushInterval : batchLinger; }
   public int batchMaxLines() { return batchMaxLines; }
   public long batchMaxBytes() { return batchMaxBytes; }
   public int maxLineBytes() { return maxLineBytes; }

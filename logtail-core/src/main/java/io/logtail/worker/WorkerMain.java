@@ -61,7 +61,9 @@ public final class WorkerMain implements Callable<Integer> {
           }
           return started.get() ? "running" : "starting";
         }).start();
+    StartupWarmup warmup = StartupWarmup.start(); // while the database is opened and migrated
     try (Database db = DatabaseSetup.open(options)) {
+      warmup.await();
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
       running.set(w);
       if (stopRequested.get()) {

@@ -47,6 +47,11 @@ public final class WorkerOptions {
       description = "Longest time a line waits in a batch before the batch is committed. Default: ${DEFAULT-VALUE}.")
   public Duration flushInterval;
 
+  @Option(names = "--batch-linger", defaultValue = "50ms", converter = DurationConverter.class,
+      description = "A batch is committed once its first line is this old if the flusher is idle (group commit);"
+          + " otherwise at --flush-interval. Equal to --flush-interval: no early commit. Default: ${DEFAULT-VALUE}.")
+  public Duration batchLinger;
+
   @Option(names = "--batch-lines", defaultValue = "50000", description = "Most lines in one batch. Default: ${DEFAULT-VALUE}.")
   public int batchLines;
 
@@ -56,7 +61,7 @@ public final class WorkerOptions {
   @Option(names = "--max-line-bytes", defaultValue = "65536", description = "Longer lines are rejected as line_too_long. Default: ${DEFAULT-VALUE}.")
   public int maxLineBytes;
 
-  @Option(names = "--poll-interval", defaultValue = "100ms", converter = DurationConverter.class,
+  @Option(names = "--poll-interval", defaultValue = "25ms", converter = DurationConverter.class,
       description = "How often idle logs are checked for new lines, new files and rotation. Default: ${DEFAULT-VALUE}.")
   public Duration pollInterval;
 
@@ -110,6 +115,8 @@ public final class WorkerOptions {
     a.add(Integer.toString(dbPort));
     a.add("--flush-interval");
     a.add(flushInterval.toMillis() + "ms");
+    a.add("--batch-linger");
+    a.add(batchLinger.toMillis() + "ms");
     a.add("--batch-lines");
     a.add(Integer.toString(batchLines));
     a.add("--batch-bytes");
@@ -128,6 +135,7 @@ public final class WorkerOptions {
         .node(nodeIdOrHostName())
         .logFormat(logFormat)
         .flushInterval(flushInterval)
+        .batchLinger(batchLinger)
         .batchMaxLines(batchLines)
         .batchMaxBytes(batchBytes)
         .maxLineBytes(maxLineBytes)
