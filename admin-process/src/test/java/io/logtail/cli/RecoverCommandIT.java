@@ -39,6 +39,7 @@ class RecoverCommandIT {
     assertEquals(0, recover(url, dir.resolve("access.log*").toString(), data), "first ingest");
     assertEquals(Files.size(log), committed(url));
 
+    exec(pg, "DROP DATABASE IF EXISTS " + name + "_bak WITH (FORCE)");   // left by an earlier run on the shared test server
     exec(pg, "CREATE DATABASE " + name + "_bak TEMPLATE " + name);
     append(log, gen, 20_000);
     Path rotated = dir.resolve("access.log.1");
