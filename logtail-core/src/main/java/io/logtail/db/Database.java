@@ -3,7 +3,9 @@ package io.logtail.db;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -146,6 +148,37 @@ public final class Database implements AutoCloseable {
   /** A connection from the pool; the caller closes it (returning it to the pool). */
   public Connection connection() throws SQLException {
     return dataSource.getConnection();
+  }
+
+  /**
+   * The version of the newest migration packaged with this build ({@code sql/.../V<n>__*.sql});
+   * SchemaVersionTest keeps it equal to the files.
+   */
+  public static final String SCHEMA_VERSION = "1";
+
+  /**
+   * For a worker whose admin process has just migrated: one query checks that the newest successful
+   * migration is {@link #SCHEMA_VERSION} and none failed, which saves Flyway's scan and validation
+   * (0.5 to 3 s of a restart on a loaded 2-core machine). Anything else, or no history table, runs
+   * the full {@link #migrate()}.
+   *
+   * @return whether the full migration ran
+   */
+  public boolean migrateUnlessCurrent() {
+    long t0 = System.nanoTime();
+    try (Connection c = connection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT (SELECT version FROM flyway_schema_history WHERE success"
+            + " ORDER BY installed_rank DESC LIMIT 1), EXISTS (SELECT 1 FROM flyway_schema_history WHERE NOT success)")) {
+      if (rs.next() && SCHEMA_VERSION.equals(rs.getString(1)) && !rs.getBoolean(2)) {
+        log.info("Schema of {} at version {} (checked in {} ms; the admin process ran the migrations)", redactedUrl(),
+            SCHEMA_VERSION, (System.nanoTime() - t0) / 1_000_000);
+        return false;
+      }
+    } catch (SQLException e) {
+      log.debug("{}: no usable flyway_schema_history ({}); migrating", redactedUrl(), e.getMessage());
+    }
+    migrate();
+    return true;
   }
 
   /**

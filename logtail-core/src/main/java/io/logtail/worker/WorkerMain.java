@@ -62,7 +62,9 @@ public final class WorkerMain implements Callable<Integer> {
           return started.get() ? "running" : "starting";
         }).start();
     StartupWarmup warmup = StartupWarmup.start(); // while the database is opened and migrated
-    try (Database db = DatabaseSetup.open(options)) {
+    try (Database db = DatabaseSetup.open(options.dbUrl, options.dbUser, options.dbPassword, options.dataDir,
+        options.dbPort, false)) {
+      db.migrateUnlessCurrent();
       warmup.await();
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
       running.set(w);

@@ -2,6 +2,7 @@ package io.logtail.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.sql.Connection;
@@ -86,6 +87,30 @@ class DatabaseIT {
     try (Database db = TestDatabase.fresh("real_schema")) {
       assertTrue(db.reachable(Duration.ofSeconds(5)));
       assertEquals(0, db.migrate().migrationsExecuted, "a second migrate finds nothing to do");
+    }
+  }
+
+  @Test
+  void aWorkerSkipsFlywayOnlyWhenTheSchemaIsAtThePackagedVersion() throws Exception {
+    String url = TestDatabase.createDatabase("unless_current");
+    try (Database db = Database.builder(url).build()) {
+      assertTrue(db.migrateUnlessCurrent(), "an empty database: Flyway runs");
+      assertFalse(db.migrateUnlessCurrent(), "at SCHEMA_VERSION with no failed migration: one query, no Flyway");
+      try (Connection c = db.connection(); Statement st = c.createStatement()) {
+        assertEquals(Database.SCHEMA_VERSION, queryText(st,
+            "SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank DESC LIMIT 1"));
+        // the history says another version (a newer or older build migrated it): Flyway decides
+        st.execute("UPDATE flyway_schema_history SET version = '0' WHERE version = '" + Database.SCHEMA_VERSION + "'");
+      }
+      assertThrows(RuntimeException.class, db::migrateUnlessCurrent,
+          "a history that is not at SCHEMA_VERSION goes to Flyway, whose validation refuses this one");
+    }
+  }
+
+  private static String queryText(Statement st, String sql) throws Exception {
+    try (ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
     }
   }
 
