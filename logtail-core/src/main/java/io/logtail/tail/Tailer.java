@@ -141,7 +141,10 @@ public final class Tailer implements AutoCloseable {
         try {
           m = java.nio.file.Files.getLastModifiedTime(f.path).toMillis();
         } catch (IOException e) {
-          m = Long.MAX_VALUE; // deleted while open: order it last, it is read to its end anyway
+          // renamed away since this pass's discovery (logrotate shifting .N.gz to .N+1.gz), or deleted
+          // while open: its last known mtime keeps its place (ordering it last let newer streams be read
+          // before it, out of log order); never seen, last (a deleted file is read to its end anyway)
+          m = f.mtime > 0 ? f.mtime : Long.MAX_VALUE;
         }
       }
       mtimes.put(s, m);
@@ -178,6 +181,11 @@ public final class Tailer implements AutoCloseable {
         if (problems.resolved(f.key)) log.info("{}: the problem reported earlier is resolved", f);
       } catch (IOException e) {
         allAtEnd = false;
+        if (e instanceof FileReplacedException || e instanceof java.nio.file.NoSuchFileException) {
+          // moved by a rotation while being opened: found at its new path on the next pass, and until
+          // then it still holds unread bytes that newer streams must not overtake
+          olderPending = true;
+        }
         if (f.gz) f.gzip.close();
         if (problems.first(f.key, e.toString())) {
           log.warn("Error reading {} at offset {} ({}); will retry on the next poll", f,
