@@ -36,12 +36,20 @@ final class PreviousWorker {
   private static final Pattern PID = Pattern.compile("pid (\\d+)");
 
   private final Path lockFile;
+  private final long graceMs;
+  private final long killAfterMs;
   private long waitingSince = -1;
   private long termAt = -1;
   private long heldBy = -1;
 
   PreviousWorker(Path binlogDir) {
+    this(binlogDir, ORPHAN_GRACE, AdminProcess.STOP_TIMEOUT);
+  }
+
+  PreviousWorker(Path binlogDir, Duration grace, Duration killAfter) {
     this.lockFile = binlogDir.resolve(Binlog.LOCK_FILE);
+    this.graceMs = grace.toMillis();
+    this.killAfterMs = killAfter.toMillis();
   }
 
   /** Null when a worker may start now; else what the admin is waiting for (for last_error). */
@@ -67,14 +75,13 @@ final class PreviousWorker {
     }
     Optional<ProcessHandle> ph = pid > 0 ? ProcessHandle.of(pid) : Optional.empty();
     boolean orphan = ph.isPresent() && isWorker(ph.get()) && !hasLiveAdminParent(ph.get());
-    if (orphan && termAt < 0 && now - waitingSince >= ORPHAN_GRACE.toMillis()) {
-      log.warn("admin: orphaned worker pid {} (its admin is gone) still holds the binlog after {} s: SIGTERM",
-          pid, ORPHAN_GRACE.toSeconds());
+    if (orphan && termAt < 0 && now - waitingSince >= graceMs) {
+      log.warn("admin: orphaned worker pid {} (its admin is gone) still holds the binlog after {} ms: SIGTERM",
+          pid, graceMs);
       ph.get().destroy();
       termAt = now;
-    } else if (orphan && termAt >= 0 && now - termAt >= AdminProcess.STOP_TIMEOUT.toMillis()) {
-      log.error("admin: orphaned worker pid {} did not stop within {} s of SIGTERM: SIGKILL", pid,
-          AdminProcess.STOP_TIMEOUT.toSeconds());
+    } else if (orphan && termAt >= 0 && now - termAt >= killAfterMs) {
+      log.error("admin: orphaned worker pid {} did not stop within {} ms of SIGTERM: SIGKILL", pid, killAfterMs);
       ph.get().destroyForcibly();
       termAt = now;   // and again after another timeout, should SIGKILL not have been enough yet
     }
