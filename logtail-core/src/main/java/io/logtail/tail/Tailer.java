@@ -124,8 +124,18 @@ public final class Tailer implements AutoCloseable {
     if (closed) return 0;
     long now = ticker.nanos();
     discover(now);
+    truncatedInPass = false;
     for (TrackedFile f : new ArrayList<>(files.values())) {
       refresh(f, now);
+    }
+    if (truncatedInPass) {
+      // A copytruncate ended a stream in this pass. Its copy (access.log.1), complete before the
+      // truncate, may have appeared after the directory was listed: reading the new content now could
+      // deliver it before the rest of the old stream. List again, which finds the copy.
+      discover(now);
+      for (TrackedFile f : new ArrayList<>(files.values())) {
+        refresh(f, now);
+      }
     }
     long consumed = 0;
     boolean allAtEnd = true;
@@ -538,9 +548,12 @@ public final class Tailer implements AutoCloseable {
   }
 
   /** {@code f} shrank or its first line changed at the same inode: its stream ends here. */
+  private boolean truncatedInPass;
+
   private void onTruncated(TrackedFile f, long newSize, String how) {
     TrackedStream s = f.stream;
     f.truncations++;
+    truncatedInPass = true;
     if (s.active == f || s.active == null) {
       long atRisk = Math.max(0, f.size - s.readOffset);
       f.bytesAtRisk += atRisk;
