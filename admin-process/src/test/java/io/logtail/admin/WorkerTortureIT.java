@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The worker, a process of its own, is killed with SIGKILL at least 50 times at random moments (during
  * its start-up and recovery, and during batches) while a simulated nginx keeps appending to the log and
- * logrotate rotates it every 40 000 lines, by rename + reopen and by copytruncate in turn, with
+ * logrotate rotates it every 25 000 lines, by rename + reopen and by copytruncate in turn, with
  * delaycompress (the second-newest file is gzipped while the worker may be reading it). The copytruncate
  * of the simulation is atomic with respect to its own writes, so no line is lost by it: every line
  * written must be in the database exactly once. After a last clean run: {@code logtail verify} agrees,
@@ -43,7 +43,7 @@ class WorkerTortureIT {
     Path log = dir.resolve("access.log");
     Random rnd = new Random(20261129L);
     List<Integer> exits = new ArrayList<>();
-    TortureSupport.Nginx nginx = new TortureSupport.Nginx(log, new LogGenerator(31, new LogGenerator.Mix()), 10_000, 40_000);
+    TortureSupport.Nginx nginx = new TortureSupport.Nginx(log, new LogGenerator(31, new LogGenerator.Mix()), 6_000, 25_000);
     try (Database db = Database.builder(url).build()) {
       db.migrate();
       String committed = "SELECT coalesce(sum(committed_offset),0) FROM sources";
@@ -61,7 +61,7 @@ class WorkerTortureIT {
         } else {
           // a random moment after it resumed: during batches
           DbAssert.await(Duration.ofMinutes(1), "worker start", () -> resumed() > startsBefore || !p.isAlive());
-          exited = p.waitFor(50 + rnd.nextInt(1500), TimeUnit.MILLISECONDS);
+          exited = p.waitFor(300 + rnd.nextInt(1700), TimeUnit.MILLISECONDS);
         }
         if (!exited) {
           if (DbAssert.query(db.dataSource(), committed) < nginx.written()) {
@@ -102,7 +102,7 @@ class WorkerTortureIT {
       assertEquals(0, last.exitValue(), "clean exit after SIGTERM");
       assertTrue(midIngest >= KILLS, KILLS + " workers killed with bytes still to commit, was " + midIngest);
       assertTrue(killed >= KILLS, "at least " + KILLS + " workers ended by SIGKILL, exits: " + exits);
-      assertTrue(progressed >= KILLS / 3, "killed workers committed batches in " + progressed + " of " + rounds + " rounds");
+      assertTrue(progressed >= KILLS / 5, "killed workers committed batches in " + progressed + " of " + rounds + " rounds");
       assertTrue(nginx.renames >= 2 && nginx.copytruncates >= 2, "both kinds of rotation, twice at least");
       TortureSupport.Run v = TortureSupport.verify(url, dir.resolve("access.log*").toString(), NODE);
       assertEquals(0, v.exit(), v.out());
