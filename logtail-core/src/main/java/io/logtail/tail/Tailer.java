@@ -547,9 +547,10 @@ public final class Tailer implements AutoCloseable {
     }
   }
 
-  /** {@code f} shrank or its first line changed at the same inode: its stream ends here. */
+  /** Whether {@link #onTruncated} ran in this pass's refresh. */
   private boolean truncatedInPass;
 
+  /** {@code f} shrank or its first line changed at the same inode: its stream ends here. */
   private void onTruncated(TrackedFile f, long newSize, String how) {
     TrackedStream s = f.stream;
     f.truncations++;
