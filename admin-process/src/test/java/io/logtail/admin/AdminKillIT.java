@@ -55,11 +55,13 @@ class AdminKillIT {
     Thread watcher = orphanWatcher(orphanKilledAt, orphanLived);
     List<Integer> adminExits = new ArrayList<>();
     int killedWithWorker = 0;
+    List<Process> admins = new ArrayList<>();
     TortureSupport.Nginx nginx = new TortureSupport.Nginx(log, new LogGenerator(29, new LogGenerator.Mix()), 8_000, 60_000);
     try (Database db = Database.builder(url).build()) {
       db.migrate();
       for (int round = 0; round < KILLS; round++) {
         Process admin = startAdmin(url, data, port, adminLog);
+        admins.add(admin);
         if (round % 2 == 0) {
           // a random moment after the launch: often while the admin starts, waits for the previous
           // worker, or while its worker starts
@@ -88,6 +90,7 @@ class AdminKillIT {
       long killPhase = System.nanoTime();
 
       Process last = startAdmin(url, data, port, adminLog);
+      admins.add(last);
       try {
         await(Duration.ofMinutes(3), "all " + total + " bytes committed",
             () -> DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset),0) FROM sources") == total,
@@ -127,6 +130,9 @@ class AdminKillIT {
     } finally {
       watcher.interrupt();
       nginx.close();
+      for (Process a : admins) {
+        a.destroyForcibly();   // a failed run must not leave an admin behind
+      }
       for (long w : workersOf(data)) {
         ProcessHandle.of(w).ifPresent(ProcessHandle::destroyForcibly);
       }
