@@ -46,7 +46,12 @@ import org.slf4j.LoggerFactory;
  *       The admin then keeps serving the status port (so the reason can be read) until SIGTERM, and
  *       then exits 1, so that systemd records the failure.</li>
  * </ul>
- * SIGTERM ({@link #stop()}): SIGTERM to the worker (it commits its batch, syncs the binlog, exits 0),
+ * The worker's standard input is a pipe that the admin holds open and never writes: when the admin dies,
+ * however (SIGKILL included), the worker reads end-of-file and stops as on SIGTERM ({@code ParentWatch}).
+ * Before starting a worker, the admin checks that no other process holds the binlog ({@link
+ * PreviousWorker}: the worker of an earlier admin that has not stopped yet), and waits until none does.
+ *
+ * <p>SIGTERM ({@link #stop()}): SIGTERM to the worker (it commits its batch, syncs the binlog, exits 0),
  * up to 30 s, then SIGKILL; then the status port and the database close and the admin exits 0.
  */
 public final class AdminProcess implements AutoCloseable {
@@ -96,7 +101,10 @@ public final class AdminProcess implements AutoCloseable {
     this.wo = wo;
     this.ao = ao;
     this.statusFile = wo.dataDir.toAbsolutePath().resolve("worker-status.json");
+    this.previousWorker = new PreviousWorker(wo.dataDir.toAbsolutePath().resolve("binlog"));
   }
+
+  private final PreviousWorker previousWorker;
 
   /** Binds the status port (refused before anything else when its address needs a token), opens the database, starts the worker. */
   public AdminProcess start() throws IOException {
@@ -166,7 +174,12 @@ public final class AdminProcess implements AutoCloseable {
         Process p = process;
         if (p == null) {
           if (state != State.FAILED && now >= nextStartAt) {
-            spawn();
+            String waiting = previousWorker.waitingFor(now);
+            if (waiting == null) {
+              spawn();
+            } else {
+              lastError = waiting;
+            }
           }
         } else {
           readStatusFile(p);
@@ -212,8 +225,11 @@ public final class AdminProcess implements AutoCloseable {
     }
     List<String> cmd = workerCommand();
     // the worker's output (logback, on stderr) goes to the admin's stderr, each line prefixed with its pid
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
+    // its standard input: a pipe only this process holds, so that it reads end-of-file when this process is
+    // gone, however it died (ParentWatch); never written to, closed when the worker has exited
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.PIPE)
         .redirectErrorStream(true);
+    pb.environment().put(io.logtail.worker.ParentWatch.ENV, Long.toString(ProcessHandle.current().pid()));
     if (wo.dbPassword != null && !wo.dbPassword.isBlank()) {
       pb.environment().put("LOGTAIL_DB_PASSWORD", wo.dbPassword);
     }
@@ -345,12 +361,21 @@ public final class AdminProcess implements AutoCloseable {
     }
     heartbeatKilled = false;
     log.warn("admin: worker pid {} ended: {}", p.pid(), lastError);
+    closeStdin(p);
     process = null;
     workerStatus = null;
     if (state == State.RUNNING && now - runningSince >= ao.restartWindow.toMillis()) {
       consecutiveFailures = 0;
     }
     scheduleRestart(now);
+  }
+
+  private static void closeStdin(Process p) {
+    try {
+      p.getOutputStream().close();
+    } catch (IOException e) {
+      // gone with the worker
+    }
   }
 
   private void scheduleRestart(long now) {

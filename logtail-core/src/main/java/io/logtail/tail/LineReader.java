@@ -41,6 +41,7 @@ final class LineReader {
     while (scanned < budget) {
       if (s.skipping) {
         int n = in.read(s.skipPos, buf, 0, buf.length);
+        checkSameContent(in);
         int nl = indexOfNewline(buf, 0, n);
         s.extendHead(buf, 0, nl < 0 ? n : nl);
         if (nl < 0) {
@@ -58,6 +59,7 @@ final class LineReader {
       }
       long base = s.readOffset;
       int n = in.read(base, buf, 0, buf.length);
+      checkSameContent(in);
       int lineStart = 0;
       int nl;
       while ((nl = indexOfNewline(buf, lineStart, n)) >= 0) {
@@ -86,6 +88,18 @@ final class LineReader {
       // Since buf.length > maxLineBytes, each round either delivers a line or enters skip mode.
     }
     return false;
+  }
+
+  /**
+   * The bytes just read are delivered only when the file still starts with the stream's first line
+   * afterwards: a copytruncate between the tailer's last check and this read, followed by new writes,
+   * would otherwise hand new content at the old offset to the old stream. The next pass sees the
+   * changed first line and ends the stream (its rest is read from the copy, when the globs match it).
+   */
+  private static void checkSameContent(ContentInput in) throws IOException {
+    if (!in.stillSameContent()) {
+      throw new Tailer.FileReplacedException(in + " was truncated and written again while being read");
+    }
   }
 
   private static int indexOfNewline(byte[] b, int from, int to) {

@@ -124,8 +124,18 @@ public final class Tailer implements AutoCloseable {
     if (closed) return 0;
     long now = ticker.nanos();
     discover(now);
+    truncatedInPass = false;
     for (TrackedFile f : new ArrayList<>(files.values())) {
       refresh(f, now);
+    }
+    if (truncatedInPass) {
+      // A copytruncate ended a stream in this pass. Its copy (access.log.1), complete before the
+      // truncate, may have appeared after the directory was listed: reading the new content now could
+      // deliver it before the rest of the old stream. List again, which finds the copy.
+      discover(now);
+      for (TrackedFile f : new ArrayList<>(files.values())) {
+        refresh(f, now);
+      }
     }
     long consumed = 0;
     boolean allAtEnd = true;
@@ -141,7 +151,10 @@ public final class Tailer implements AutoCloseable {
         try {
           m = java.nio.file.Files.getLastModifiedTime(f.path).toMillis();
         } catch (IOException e) {
-          m = Long.MAX_VALUE; // deleted while open: order it last, it is read to its end anyway
+          // renamed away since this pass's discovery (logrotate shifting .N.gz to .N+1.gz), or deleted
+          // while open: its last known mtime keeps its place (ordering it last let newer streams be read
+          // before it, out of log order); never seen, last (a deleted file is read to its end anyway)
+          m = f.mtime > 0 ? f.mtime : Long.MAX_VALUE;
         }
       }
       mtimes.put(s, m);
@@ -178,6 +191,11 @@ public final class Tailer implements AutoCloseable {
         if (problems.resolved(f.key)) log.info("{}: the problem reported earlier is resolved", f);
       } catch (IOException e) {
         allAtEnd = false;
+        if (e instanceof FileReplacedException || e instanceof java.nio.file.NoSuchFileException) {
+          // moved by a rotation while being opened: found at its new path on the next pass, and until
+          // then it still holds unread bytes that newer streams must not overtake
+          olderPending = true;
+        }
         if (f.gz) f.gzip.close();
         if (problems.first(f.key, e.toString())) {
           log.warn("Error reading {} at offset {} ({}); will retry on the next poll", f,
@@ -529,10 +547,14 @@ public final class Tailer implements AutoCloseable {
     }
   }
 
+  /** Whether {@link #onTruncated} ran in this pass's refresh. */
+  private boolean truncatedInPass;
+
   /** {@code f} shrank or its first line changed at the same inode: its stream ends here. */
   private void onTruncated(TrackedFile f, long newSize, String how) {
     TrackedStream s = f.stream;
     f.truncations++;
+    truncatedInPass = true;
     if (s.active == f || s.active == null) {
       long atRisk = Math.max(0, f.size - s.readOffset);
       f.bytesAtRisk += atRisk;

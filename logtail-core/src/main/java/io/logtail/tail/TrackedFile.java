@@ -83,6 +83,16 @@ final class TrackedFile implements ContentInput {
     return bb.position() - off;
   }
 
+  private byte[] firstLine;
+
+  @Override
+  public boolean stillSameContent() throws IOException {
+    if (gz || stream == null || fpLength <= 0) return true;   // a .gz is never truncated in place
+    if (firstLine == null || firstLine.length < fpLength) firstLine = new byte[fpLength];
+    int n = read(0, firstLine, 0, fpLength);
+    return n == fpLength && Fingerprint.xxHash64(firstLine, 0, n) == stream.source.fingerprint();
+  }
+
   void close() {
     if (gzip != null) gzip.close();
     if (channel != null) {

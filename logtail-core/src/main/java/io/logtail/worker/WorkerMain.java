@@ -49,6 +49,14 @@ public final class WorkerMain implements Callable<Integer> {
         }
       });
     }
+    // under an admin process: stop likewise when the admin is gone (ParentWatch)
+    ParentWatch.startIfSupervised(() -> {
+      stopRequested.set(true);
+      Worker r = running.get();
+      if (r != null) {
+        r.stop();
+      }
+    });
     java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
     StatusFile status = options.statusFile == null ? null : new StatusFile(options.statusFile,
         () -> started.get() ? running.get() : null, () -> {

@@ -31,7 +31,7 @@ public final class DbAssert {
     }
   }
 
-  static long query(DataSource ds, String sql) {
+  public static long query(DataSource ds, String sql) {
     try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
       return one(st, sql);
     } catch (SQLException e) {
