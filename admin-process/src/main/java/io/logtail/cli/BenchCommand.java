@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
       "--seed) into <work-dir>/access.log (reused when it was made with the same lines and seed), starts",
       "fresh databases bench_ingest and bench_copy (embedded PostgreSQL under <work-dir>/pg, or on the",
       "server of --db-url, whose user must be allowed to create databases), then",
-      "  (a) ingest: runs a worker as a child JVM (-Xmx256m) and times it from launch until the database's",
+      "  (a) ingest: runs a worker as a child JVM (-Xmx of --worker-heap) and times it from launch until the database's",
       "      committed offset equals the file size; samples its peak RSS and CPU time;",
       "  (b) COPY ceiling: loads the same rows ingest produced (votes, canvass_records, rejects) into",
       "      bench_copy with plain binary COPY, one transaction per table, timed.",
@@ -89,6 +89,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "30m", converter = io.logtail.worker.DurationConverter.class,
       description = "Give up on ingest after this long. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
+
+  @Option(names = "--worker-heap", defaultValue = "192m", paramLabel = "SIZE",
+      description = "The worker JVM's -Xmx, as `run --worker-heap`. Default: ${DEFAULT-VALUE}.")
+  String workerHeap;
 
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
@@ -365,7 +369,7 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * The worker as a child JVM: {@code java <this JVM's flags but -Xmx> -Xmx256m -cp <this class path>
+   * The worker as a child JVM: {@code java <this JVM's flags but -Xmx> -Xmx<--worker-heap> -cp <this class path>
    * io.logtail.worker.WorkerMain --log LOG --db-url URL --data-dir DIR --node-id bench <--worker-arg...>},
    * its output going to {@code wlog} (appended to when {@code append}).
    */
@@ -378,7 +382,7 @@ public final class BenchCommand implements Callable<Integer> {
         cmd.add(a);
       }
     }
-    cmd.add("-Xmx256m");
+    cmd.add("-Xmx" + workerHeap);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.logtail.worker.WorkerMain");
