@@ -11,19 +11,23 @@ import io.logtail.gen.LogGenerator;
 import io.logtail.util.Ticker;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.Test;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * PostgreSQL is stopped in the middle of an ingest and started again: the worker keeps running
- * (no restart), pauses reading while the database is away, shows the outage, and afterwards the
- * database matches the log exactly.
+ * PostgreSQL is stopped in the middle of an ingest and started again, once as a restart (started
+ * again as soon as the worker noticed) and once unreachable for 30 s: the worker keeps running (no
+ * restart), pauses reading while the database is away, shows the outage throughout, and afterwards
+ * the database matches the log exactly.
  */
 class DatabaseOutageIT {
   @TempDir Path dir;
 
-  @Test
-  void postgresStoppedAndRestartedMidRun() throws Exception {
+  @ParameterizedTest(name = "database down for {0} s after the worker noticed")
+  @ValueSource(ints = {0, 30})
+  void postgresStoppedAndRestartedMidRun(int downSeconds) throws Exception {
     EmbeddedPostgres.Config pgc = EmbeddedPostgres.builder().dataDir(dir.resolve("pg"))
         .binariesCacheDir(TestDatabase.binariesCacheDir()).port(TestDatabase.freePort()).build();
     EmbeddedPostgres pg = EmbeddedPostgres.start(pgc);
@@ -43,6 +47,14 @@ class DatabaseOutageIT {
         DbAssert.await(Duration.ofSeconds(60), "the flusher to notice the outage",
             () -> !w.flusher().databaseReachable());
         assertFalse(w.isStopped(), "worker keeps running while the database is away");
+        // unreachable for downSeconds: the worker stays up, without failure, and shows the outage all along
+        long upAt = System.nanoTime() + downSeconds * 1_000_000_000L;
+        while (System.nanoTime() < upAt) {
+          assertFalse(w.isStopped(), "worker keeps running while the database is away");
+          assertNull(w.failure(), "no worker failure during the outage");
+          assertFalse(w.flusher().databaseReachable(), "the outage shows");
+          LockSupport.parkNanos(200_000_000L);
+        }
         long during = w.stats().lines.get();
         pg = EmbeddedPostgres.start(pgc);
         write(nginx, gen, 50_000);
