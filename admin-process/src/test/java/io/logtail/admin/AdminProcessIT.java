@@ -12,10 +12,8 @@ import io.logtail.db.TestDatabase;
 import io.logtail.gen.LogGenerator;
 import io.logtail.worker.WorkerOptions;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -44,14 +42,6 @@ class AdminProcessIT {
     return o;
   }
 
-  static void append(Path log, LogGenerator gen, int lines) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < lines; i++) {
-      sb.append(gen.nextLine());
-    }
-    Files.writeString(log, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-  }
-
   static boolean caughtUp(JsonNode s, Path log) throws IOException {
     long size = Files.size(log);
     JsonNode srcs = s.path("sources");
@@ -68,7 +58,7 @@ class AdminProcessIT {
     String url = TestDatabase.createDatabase("admin_it");
     Path log = dir.resolve("access.log");
     LogGenerator gen = new LogGenerator(11, new LogGenerator.Mix());
-    append(log, gen, 20_000);
+    AdminTestSupport.appendLines(log, gen, 20_000);
     Opts o = parse("--log", dir.resolve("access.log*").toString(), "--db-url", url,
         "--data-dir", dir.resolve("data").toString(), "--node-id", "admin-it", "--status-addr", "127.0.0.1:0",
         "--heartbeat-timeout", "6s", "--max-restarts", "10", "--fsync-interval", "500ms");
@@ -79,7 +69,7 @@ class AdminProcessIT {
           () -> { JsonNode s = status(port); return "running".equals(s.path("worker").path("state").asText()) && caughtUp(s, log); },
           () -> status(port));
       // the log grows again while running: lag reaches 0 again and committed_offset == size
-      append(log, gen, 30_000);
+      AdminTestSupport.appendLines(log, gen, 30_000);
       await(Duration.ofSeconds(60), "caught up after growth", () -> caughtUp(status(port), log), () -> status(port));
       JsonNode s = status(port);
       assertEquals(50_000, s.path("events").path("lines").asLong(), s.toString());
@@ -109,7 +99,7 @@ class AdminProcessIT {
         JsonNode x = status(port);
         return "running".equals(x.path("worker").path("state").asText()) && x.path("worker").path("pid").asLong() != pid1;
       }, () -> status(port));
-      append(log, gen, 5_000);
+      AdminTestSupport.appendLines(log, gen, 5_000);
       await(Duration.ofSeconds(60), "caught up after restart", () -> caughtUp(status(port), log), () -> status(port));
 
       // a hung worker (SIGSTOP): heartbeat lost, SIGKILLed and restarted

@@ -29,7 +29,7 @@ class AdminSigtermIT {
     String url = TestDatabase.createDatabase("admin_sigterm");
     Path log = dir.resolve("access.log");
     LogGenerator gen = new LogGenerator(5, new LogGenerator.Mix());
-    AdminProcessIT.append(log, gen, 10_000);
+    AdminTestSupport.appendLines(log, gen, 10_000);
     int port = AdminTestSupport.freePort();
     List<String> cmd = AdminProcessIT.javaCommand("io.logtail.cli.LogtailCli");
     cmd.addAll(List.of("run", "--log", log.toString(), "--db-url", url, "--data-dir", dir.resolve("data").toString(),
@@ -42,7 +42,7 @@ class AdminSigtermIT {
           () -> status(port) + "\n" + Files.readString(dir.resolve("admin.log")));
       long workerPid = status(port).path("worker").path("pid").asLong();
       // more lines, then SIGTERM at once: with a 2 s flush interval (and linger) they are in the batch being filled
-      AdminProcessIT.append(log, gen, 3_000);
+      AdminTestSupport.appendLines(log, gen, 3_000);
       await(Duration.ofSeconds(10), "the new lines read", () -> {
         JsonNode s = status(port).path("sources").get(0);
         return s.path("read_offset").asLong() == Files.size(log);

@@ -78,4 +78,33 @@ public final class AdminTestSupport {
       return s.getLocalPort();
     }
   }
+
+  /** Appends {@code lines} generated lines to {@code log}, as one write. */
+  public static void appendLines(java.nio.file.Path log, io.logtail.gen.LogGenerator gen, int lines)
+      throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < lines; i++) {
+      sb.append(gen.nextLine());
+    }
+    java.nio.file.Files.writeString(log, sb, java.nio.charset.StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+  }
+
+  /** The first column of the first row of {@code sql}, on a connection of its own. */
+  public static long queryLong(String url, String sql) throws java.sql.SQLException {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** The first column of the first row of {@code sql} as text, on a connection of its own. */
+  public static String queryText(String url, String sql) throws java.sql.SQLException {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    }
+  }
 }

@@ -2,17 +2,14 @@ package io.logtail.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.logtail.admin.AdminTestSupport;
 import io.logtail.db.EmbeddedPostgres;
 import io.logtail.db.TestDatabase;
 import io.logtail.gen.LogGenerator;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,28 +32,28 @@ class RecoverCommandIT {
     Path log = dir.resolve("access.log");
     String data = dir.resolve("data").toString();
 
-    append(log, gen, 30_000);
+    AdminTestSupport.appendLines(log, gen, 30_000);
     assertEquals(0, recover(url, dir.resolve("access.log*").toString(), data), "first ingest");
     assertEquals(Files.size(log), committed(url));
 
     exec(pg, "DROP DATABASE IF EXISTS " + name + "_bak WITH (FORCE)");   // left by an earlier run on the shared test server
     exec(pg, "CREATE DATABASE " + name + "_bak TEMPLATE " + name);
-    append(log, gen, 20_000);
+    AdminTestSupport.appendLines(log, gen, 20_000);
     Path rotated = dir.resolve("access.log.1");
     Files.move(log, rotated, StandardCopyOption.ATOMIC_MOVE);
-    append(log, gen, 5_000);
+    AdminTestSupport.appendLines(log, gen, 5_000);
     assertEquals(0, recover(url, dir.resolve("access.log*").toString(), data), "ingest after rotation");
     long total = Files.size(rotated) + Files.size(log);
     assertEquals(total, committed(url));
-    long votes = count(url, "SELECT count(*) FROM votes");
+    long votes = AdminTestSupport.queryLong(url, "SELECT count(*) FROM votes");
     assertEquals(gen.expected().votes, votes);
 
     restore(pg, name);
     assertEquals(0, recover(url, log.toString(), data), "recover finds access.log.1 through the binlog");
     assertEquals(total, committed(url));
-    assertEquals(gen.expected().votes, count(url, "SELECT count(*) FROM votes"));
-    assertEquals(gen.expected().canvass, count(url, "SELECT count(*) FROM canvass_records"));
-    assertEquals(gen.expected().rejected(), count(url, "SELECT count(*) FROM rejects"));
+    assertEquals(gen.expected().votes, AdminTestSupport.queryLong(url, "SELECT count(*) FROM votes"));
+    assertEquals(gen.expected().canvass, AdminTestSupport.queryLong(url, "SELECT count(*) FROM canvass_records"));
+    assertEquals(gen.expected().rejected(), AdminTestSupport.queryLong(url, "SELECT count(*) FROM rejects"));
 
     restore(pg, name);
     Path away = Files.createDirectories(dir.resolve("elsewhere")).resolve("old.log");
@@ -81,22 +78,6 @@ class RecoverCommandIT {
   }
 
   private static long committed(String url) throws Exception {
-    return count(url, "SELECT coalesce(sum(committed_offset), 0) FROM sources");
-  }
-
-  private static long count(String url, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  private static void append(Path log, LogGenerator gen, int lines) throws Exception {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < lines; i++) {
-      sb.append(gen.nextLine());
-    }
-    Files.writeString(log, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    return AdminTestSupport.queryLong(url, "SELECT coalesce(sum(committed_offset), 0) FROM sources");
   }
 }

@@ -3,6 +3,7 @@ package io.logtail.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.logtail.admin.AdminTestSupport;
 import io.logtail.db.EmbeddedPostgres;
 import io.logtail.db.TestDatabase;
 import io.logtail.gen.ExpectedCheck;
@@ -10,14 +11,12 @@ import io.logtail.gen.LogGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
@@ -48,15 +47,15 @@ class VerifyCommandIT {
     String glob = dir.resolve("access.log*").toString();
     String data = dir.resolve("data").toString();
 
-    append(log, gen, 15_000);
+    AdminTestSupport.appendLines(log, gen, 15_000);
     Files.move(log, dir.resolve("access.log.1"), StandardCopyOption.ATOMIC_MOVE);
-    append(log, gen, 15_000);
+    AdminTestSupport.appendLines(log, gen, 15_000);
     assertEquals(0, recover(url, glob, data), "ingest before the second rotation");
     // logrotate with delaycompress: .1 -> .2.gz (mtime kept), live -> .1, a new live file
     gzip(dir.resolve("access.log.1"), dir.resolve("access.log.2.gz"));
     Files.delete(dir.resolve("access.log.1"));
     Files.move(log, dir.resolve("access.log.1"), StandardCopyOption.ATOMIC_MOVE);
-    append(log, gen, 10_000);
+    AdminTestSupport.appendLines(log, gen, 10_000);
     assertEquals(0, recover(url, glob, data), "ingest after the second rotation");
     try (Connection c = DriverManager.getConnection(url)) {
       assertEquals(List.of(), ExpectedCheck.differences(c, gen.expected()), "the worker ingested exactly the generator's expectation");
@@ -71,8 +70,8 @@ class VerifyCommandIT {
     exec(pg, "CREATE DATABASE " + name + "_bak TEMPLATE " + name);
 
     // 1. one counted vote lost, from the gzipped stream: the line's byte range is named
-    int gzSource = (int) query(url, "SELECT min(source_id) FROM sources"); // the oldest stream, now access.log.2.gz
-    long off = query(url, "WITH d AS (DELETE FROM votes WHERE ctid = (SELECT ctid FROM votes WHERE source_id = " + gzSource
+    int gzSource = (int) AdminTestSupport.queryLong(url, "SELECT min(source_id) FROM sources"); // the oldest stream, now access.log.2.gz
+    long off = AdminTestSupport.queryLong(url, "WITH d AS (DELETE FROM votes WHERE ctid = (SELECT ctid FROM votes WHERE source_id = " + gzSource
         + " ORDER BY line_offset OFFSET 100 LIMIT 1) RETURNING line_offset) SELECT line_offset FROM d");
     String range = "[" + off + ", " + lineEnd(dir.resolve("access.log.2.gz"), off) + ")";
     CliTestSupport.Run lost = verify(url, glob);
@@ -84,8 +83,8 @@ class VerifyCommandIT {
     restore(pg, name);
 
     // 2. one reject row doubled, in the live file
-    int live = (int) query(url, "SELECT source_id FROM sources ORDER BY source_id DESC LIMIT 1");
-    off = query(url, "WITH d AS (INSERT INTO rejects SELECT * FROM rejects WHERE ctid = (SELECT ctid FROM rejects WHERE "
+    int live = (int) AdminTestSupport.queryLong(url, "SELECT source_id FROM sources ORDER BY source_id DESC LIMIT 1");
+    off = AdminTestSupport.queryLong(url, "WITH d AS (INSERT INTO rejects SELECT * FROM rejects WHERE ctid = (SELECT ctid FROM rejects WHERE "
         + "source_id = " + live + " ORDER BY line_offset LIMIT 1) RETURNING line_offset) SELECT line_offset FROM d");
     CliTestSupport.Run doubled = verify(url, glob);
     assertEquals(1, doubled.exit(), doubled.out());
@@ -94,7 +93,7 @@ class VerifyCommandIT {
     restore(pg, name);
 
     // 3. a tally part off by one
-    String ballot = queryText(url, "WITH u AS (UPDATE vote_tally_parts SET votes = votes + 1 WHERE ctid = (SELECT ctid FROM "
+    String ballot = AdminTestSupport.queryText(url, "WITH u AS (UPDATE vote_tally_parts SET votes = votes + 1 WHERE ctid = (SELECT ctid FROM "
         + "vote_tally_parts ORDER BY ballot_id, choice LIMIT 1) RETURNING ballot_id, choice) "
         + "SELECT k.ballot || ' / ' || u.choice FROM u JOIN ballot_keys k USING (ballot_id)");
     CliTestSupport.Run tally = verify(url, glob);
@@ -117,7 +116,7 @@ class VerifyCommandIT {
     restore(pg, name);
 
     // 5. lag alone: lines appended and not ingested yet
-    append(log, gen, 50);
+    AdminTestSupport.appendLines(log, gen, 50);
     CliTestSupport.Run lag = verify(url, glob);
     assertEquals(1, lag.exit(), lag.out());
     assertTrue(lag.out().contains("LAG: "), lag.out());
@@ -145,7 +144,7 @@ class VerifyCommandIT {
     }
     assertEquals(0, CliTestSupport.run("roll", "load", roll.toString(), "--db-url", url).exit(), "roll load");
     Path log = dir.resolve("beacons.log");
-    append(log, gen, 12_000);
+    AdminTestSupport.appendLines(log, gen, 12_000);
     String glob = dir.resolve("beacons.log*").toString();
     assertEquals(0, recover(url, glob, dir.resolve("data").toString()), "ingest");
     try (Connection c = DriverManager.getConnection(url)) {
@@ -229,29 +228,5 @@ class VerifyCommandIT {
     try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
       st.execute(sql);
     }
-  }
-
-  private static long query(String url, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
-
-  private static String queryText(String url, String sql) throws Exception {
-    try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getString(1);
-    }
-  }
-
-  private static void append(Path log, LogGenerator gen, int lines) throws Exception {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < lines; i++) {
-      sb.append(gen.nextLine());
-    }
-    Files.writeString(log, sb, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
   }
 }
