@@ -63,25 +63,12 @@ public final class BeaconClients implements AutoCloseable {
     this.requestsPerClient = requestsPerClient;
     this.ticker = ticker;
     for (int i = 0; i < clients; i++) {
-      LogGenerator.Mix m = copy(mix);
+      LogGenerator.Mix m = mix.copy();
       m.idPrefix = mix.idPrefix + "k" + i + "-";
       m.voterStride = clients;
       m.voterOffset = i;
       generators.add(new LogGenerator(seed * 1_000_003L + i, m));
     }
-  }
-
-  private static LogGenerator.Mix copy(LogGenerator.Mix m) {
-    LogGenerator.Mix c = new LogGenerator.Mix();
-    c.ballots = m.ballots;
-    c.choicesPerBallot = m.choicesPerBallot;
-    c.voters = m.voters;
-    c.voteShare = m.voteShare;
-    c.badShare = m.badShare;
-    c.trafficShare = m.trafficShare;
-    c.resendShare = m.resendShare;
-    c.idPrefix = m.idPrefix;
-    return c;
   }
 
   /** Starts the clients. */

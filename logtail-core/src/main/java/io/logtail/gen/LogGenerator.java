@@ -87,6 +87,26 @@ public final class LogGenerator {
     public String idPrefix = "";
     public int voterStride = 1;
     public int voterOffset = 0;
+
+    /** A copy with every field, to vary per generator. */
+    public Mix copy() {
+      Mix c = new Mix();
+      c.ballots = ballots;
+      c.choicesPerBallot = choicesPerBallot;
+      c.voters = voters;
+      c.voteShare = voteShare;
+      c.badShare = badShare;
+      c.trafficShare = trafficShare;
+      c.resendShare = resendShare;
+      c.offRollShare = offRollShare;
+      c.roll = roll;
+      c.startEpochSecond = startEpochSecond;
+      c.linesPerSecond = linesPerSecond;
+      c.idPrefix = idPrefix;
+      c.voterStride = voterStride;
+      c.voterOffset = voterOffset;
+      return c;
+    }
   }
 
   private static final DateTimeFormatter TIME_LOCAL =
