@@ -5,10 +5,10 @@ import io.logtail.admin.AdminOptions;
 import io.logtail.admin.AdminProcess;
 import io.logtail.db.EmbeddedPostgres;
 import io.logtail.demo.BeaconClients;
-import io.logtail.demo.LineWriter;
 import io.logtail.demo.NginxServer;
 import io.logtail.gen.ExpectedCheck;
 import io.logtail.gen.LogGenerator;
+import io.logtail.util.Ticker;
 import io.logtail.verify.Verifier;
 import io.logtail.worker.DurationConverter;
 import io.logtail.worker.WorkerOptions;
@@ -174,7 +174,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
     say("logtail: admin process with status port %s, worker JVM starting", admin.server().address());
     BeaconClients clientsLoad = null;
-    LineWriter writer = null;
+    PacedAppender writer = null;
+    LogGenerator fileGen = null;
     int exit = 1;
     try {
       awaitState(admin, Duration.ofSeconds(120));
@@ -188,11 +189,14 @@ public final class DemoCommand implements Callable<Integer> {
       } else {
         mix.startEpochSecond = System.currentTimeMillis() / 1000;
         mix.linesPerSecond = (int) rate;
-        writer = new LineWriter(nginxDir.resolve("beacons.log"), new LogGenerator(seed, mix), rate, requests,
-            System::nanoTime).start();
+        fileGen = new LogGenerator(seed, mix);
+        // the bench's paced appender: whole lines every 10 ms, one write each, as nginx writes
+        writer = new PacedAppender(nginxDir.resolve("beacons.log"), fileGen, rate, 10_000_000L, Ticker.system(),
+            () -> System.currentTimeMillis() * 1000);
+        writer.start();
         say("writing %,d lines/s for %d s into %s", rate, duration.toSeconds(), nginxDir.resolve("beacons.log"));
       }
-      exit = watch(admin, nginx, clientsLoad, writer, url, glob);
+      exit = watch(admin, nginx, clientsLoad, writer, fileGen, url, glob);
       if (exit == 0 && keepRunning) {
         say("--keep-running: nginx and logtail keep running; Ctrl-C to stop");
         Thread main = Thread.currentThread();
@@ -211,7 +215,7 @@ public final class DemoCommand implements Callable<Integer> {
         clientsLoad.close();
       }
       if (writer != null) {
-        writer.close();
+        writer.stopAndJoin();
       }
       admin.close();
       if (nginx != null) {
@@ -233,7 +237,8 @@ public final class DemoCommand implements Callable<Integer> {
     return "kill $(head -1 " + pg.pgData().resolve("postmaster.pid") + ")";
   }
 
-  private int watch(AdminProcess admin, NginxServer nginx, BeaconClients load, LineWriter writer, String url,
+  private int watch(AdminProcess admin, NginxServer nginx, BeaconClients load, PacedAppender writer,
+      LogGenerator fileGen, String url,
       String glob)
       throws Exception {
     long t0 = System.nanoTime();
@@ -249,10 +254,10 @@ public final class DemoCommand implements Callable<Integer> {
       while (true) {
         LockSupport.parkNanos(progressInterval.toNanos());
         long now = System.nanoTime();
-        boolean sending = load != null ? !load.done() : !writer.done();
+        boolean sending = load != null ? !load.done() : now - t0 < duration.toNanos();
         JsonNode s = admin.status();
         long lines = s.path("events").path("lines").asLong();
-        long sent = load != null ? load.sent() : writer.written();
+        long sent = load != null ? load.sent() : writer.linesWritten();
         double dt = (now - lastTick) / 1e9;
         out.printf(Locale.ROOT, "%5.0fs  sent %,9d (%,6.0f/s)  committed %,9d lines (%,6.0f/s)  lag %,8d B  worker %-10s restarts %d%n",
             (now - t0) / 1e9, sent, (sent - lastSent) / dt, lines, (lines - lastLines) / dt,
@@ -286,9 +291,9 @@ public final class DemoCommand implements Callable<Integer> {
       if (load != null) {
         load.awaitDone();
       } else {
-        writer.close();
+        writer.stopAndJoin();   // the generator is the appender's alone until it stopped
       }
-      LogGenerator.Expected expected = load != null ? load.expected() : writer.expected();
+      LogGenerator.Expected expected = load != null ? load.expected() : fileGen.expected();
       say("load done: %,d lines in the beacon log; waiting until all are committed...", expected.lines);
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
       long committed;

@@ -31,6 +31,7 @@ final class PacedAppender implements Runnable {
   private final LongSupplier wallMicros;
   private volatile boolean stop;
   private volatile IOException failure;
+  private volatile long linesWritten; // for progress while it runs
   private Thread thread;
 
   // written only by the appender thread; read after join()
@@ -112,6 +113,7 @@ final class PacedAppender implements Runnable {
           }
           endOffset += bytes.length;
           addChunk(endOffset, wallMicros.getAsLong());
+          linesWritten = lines;
         }
         next += chunkNanos;
         if (next < now) {
@@ -123,6 +125,11 @@ final class PacedAppender implements Runnable {
     } finally {
       stopNanos = ticker.nanos();
     }
+  }
+
+  /** Lines written so far (safe to call while it runs). */
+  long linesWritten() {
+    return linesWritten;
   }
 
   private void addLine(int len) {
