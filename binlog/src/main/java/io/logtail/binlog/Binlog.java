@@ -23,6 +23,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The binlog: every committed batch's byte ranges, one {@link BinlogRecord} per Chronicle Queue document, encoded by
@@ -74,14 +76,17 @@ public final class Binlog implements AutoCloseable {
     private final FileChannel lockChannel;
     private final FileStore store;
     private long unsynced;
-    private long oldestUnsyncedMillis;
+    private long oldestUnsyncedNanos;
+    /** The lock file's identity (device and inode) when it was locked: gone or different = directory deleted. */
+    private final Object lockFileKey;
     private int lastSyncedCycle = Integer.MIN_VALUE;
     private long appendedCount;
     private Throwable failure;
     private boolean closed;
 
     private Binlog(Path dir, BinlogConfig config, RollCycle rollCycle, SingleChronicleQueue queue,
-                   ExcerptAppender appender, FileChannel lockChannel, FileStore store) {
+                   ExcerptAppender appender, FileChannel lockChannel, FileStore store, Object lockFileKey) {
+        this.lockFileKey = lockFileKey;
         this.dir = dir;
         this.config = config;
         this.rollCycle = rollCycle;
@@ -120,18 +125,28 @@ public final class Binlog implements AutoCloseable {
         SingleChronicleQueue queue = null;
         try {
             FileStore store = Files.getFileStore(dir);
+            // the cycle's time never goes back, neither when the wall clock is set back nor across restarts:
+            // Chronicle would otherwise append into an earlier cycle's file, before records already written there
+            // (measured: after a jump back across midnight, a reader saw [4, 2, 3] of records 1 to 5)
+            AtomicLong floor = new AtomicLong(Long.MIN_VALUE);
             queue = SingleChronicleQueueBuilder.binary(dir)
                     .rollCycle(rc)
                     .syncMode(SyncMode.SYNC)
-                    .timeProvider(config.clock()::millis)
+                    .timeProvider(() -> floor.accumulateAndGet(config.clock().millis(), Math::max))
                     .readOnly(config.readOnly())
                     .build();
+            int lastCycle = queue.lastCycle();
+            if (lastCycle != Integer.MIN_VALUE) {
+                floor.accumulateAndGet((long) lastCycle * rc.lengthInMillis(), Math::max);
+            }
             ExcerptAppender appender = null;
             if (!config.readOnly()) {
                 appender = queue.createAppender();
                 appender.singleThreadedCheckDisabled(true);
             }
-            Binlog b = new Binlog(dir, config, rc, queue, appender, lockChannel, store);
+            Object lockKey = config.readOnly() ? null
+                    : Files.readAttributes(dir.resolve(LOCK_FILE), BasicFileAttributes.class).fileKey();
+            Binlog b = new Binlog(dir, config, rc, queue, appender, lockChannel, store, lockKey);
             log.debug("opened binlog {} ({})", dir, config);
             return b;
         } catch (RuntimeException | IOException | Error e) {
@@ -212,6 +227,7 @@ public final class Binlog implements AutoCloseable {
      */
     public synchronized long append(BinlogRecord record) {
         ensureWritable();
+        checkStillThere();
         byte[] payload = BinlogCodec.encode(record);
         checkSpace(payload.length);
         long index;
@@ -224,13 +240,13 @@ public final class Binlog implements AutoCloseable {
                     + " failed (is the disk full or the file system read-only?): " + e, e);
         }
         appendedCount++;
-        long now = config.clock().millis();
+        long now = config.nanoTime().getAsLong();
         if (unsynced++ == 0) {
-            oldestUnsyncedMillis = now;
+            oldestUnsyncedNanos = now;
         }
         if (config.syncEvery().isZero()
                 || (config.syncEveryRecords() > 0 && unsynced >= config.syncEveryRecords())
-                || now - oldestUnsyncedMillis >= config.syncEvery().toMillis()) {
+                || now - oldestUnsyncedNanos >= config.syncEvery().toNanos()) {
             sync();
         }
         return index;
@@ -298,7 +314,11 @@ public final class Binlog implements AutoCloseable {
         }
     }
 
-    /** Makes every appended record durable against a crash of the machine (msync, and fsync of the directory). */
+    /**
+     * Makes every appended record durable against a crash of the machine (msync, and fsync of the directory).
+     * Also checks that the directory is still this binlog's: when it was deleted (or replaced) while open, the
+     * appends since went to files no one will find again, so this throws, and the binlog refuses further appends.
+     */
     public synchronized void sync() {
         if (closed || config.readOnly() || failure != null) {
             if (failure != null) {
@@ -307,6 +327,7 @@ public final class Binlog implements AutoCloseable {
             }
             return;
         }
+        checkStillThere();
         try {
             appender.sync();
             int cycle = appender.cycle();
@@ -321,9 +342,27 @@ public final class Binlog implements AutoCloseable {
         unsynced = 0;
     }
 
+    private void checkStillThere() {
+        Path lockFile = dir.resolve(LOCK_FILE);
+        Object now;
+        try {
+            now = Files.readAttributes(lockFile, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            now = null;
+        }
+        if (lockFileKey != null && !lockFileKey.equals(now)) {
+            failure = new BinlogWriteException("binlog directory deleted or replaced");
+            throw new BinlogWriteException("the binlog directory " + dir + " was deleted or replaced while this worker"
+                    + " wrote to it (its lock file " + lockFile + (now == null ? " is gone" : " is another file")
+                    + "): the records appended since are lost with it. The worker stops; nothing committed to the"
+                    + " database is lost. Start it again: it rebuilds the binlog's missing records from the"
+                    + " database (HEAL). Do not delete a binlog of a running worker (docs/recovery.md).");
+        }
+    }
+
     /** Syncs when the oldest unsynced record is older than {@link BinlogConfig#syncEvery()}; for a caller's timer. */
     public synchronized boolean syncIfDue() {
-        if (unsynced > 0 && config.clock().millis() - oldestUnsyncedMillis >= config.syncEvery().toMillis()) {
+        if (unsynced > 0 && config.nanoTime().getAsLong() - oldestUnsyncedNanos >= config.syncEvery().toNanos()) {
             sync();
             return true;
         }

@@ -3,6 +3,7 @@ package io.logtail.binlog;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * How a {@link Binlog} is opened. Immutable; start from {@link #defaults()} and use the {@code with...} methods.
@@ -23,7 +24,11 @@ import java.util.Objects;
  *       mapped page still ends as a {@link BinlogWriteException}, but the binlog must then be reopened).</li>
  *   <li>{@code readOnly}: open for reading only: no lock is taken and {@code append} is refused. Readers may run
  *       while a writer appends.</li>
- *   <li>{@code clock}: the wall clock for roll cycles, sync cadence and prune (tests move it).</li>
+ *   <li>{@code clock}: the wall clock for roll cycles (the day a cycle file is named after) and prune (tests
+ *       move it).</li>
+ *   <li>{@code nanoTime}: the monotonic clock of the sync cadence ({@code System::nanoTime} by default). The
+ *       cadence is an interval, so it must not follow the wall clock: set back an hour, a wall clock would stop
+ *       the syncs for that hour; set forward, it would only sync early.</li>
  * </ul>
  */
 public final class BinlogConfig {
@@ -36,9 +41,10 @@ public final class BinlogConfig {
     private final long minFreeBytes;
     private final boolean readOnly;
     private final Clock clock;
+    private final LongSupplier nanoTime;
 
     private BinlogConfig(Roll roll, int syncEveryRecords, Duration syncEvery, long minFreeBytes, boolean readOnly,
-                         Clock clock) {
+                         Clock clock, LongSupplier nanoTime) {
         this.roll = Objects.requireNonNull(roll, "roll");
         if (syncEveryRecords < 0) {
             throw new IllegalArgumentException("syncEveryRecords < 0");
@@ -51,34 +57,40 @@ public final class BinlogConfig {
         this.minFreeBytes = minFreeBytes;
         this.readOnly = readOnly;
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     }
 
     public static BinlogConfig defaults() {
-        return new BinlogConfig(Roll.DAILY, 0, Duration.ofSeconds(1), 64L << 20, false, Clock.systemUTC());
+        return new BinlogConfig(Roll.DAILY, 0, Duration.ofSeconds(1), 64L << 20, false, Clock.systemUTC(), System::nanoTime);
     }
 
     public BinlogConfig withRoll(Roll r) {
-        return new BinlogConfig(r, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock);
+        return new BinlogConfig(r, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, nanoTime);
     }
 
     public BinlogConfig withSyncEveryRecords(int n) {
-        return new BinlogConfig(roll, n, syncEvery, minFreeBytes, readOnly, clock);
+        return new BinlogConfig(roll, n, syncEvery, minFreeBytes, readOnly, clock, nanoTime);
     }
 
     public BinlogConfig withSyncEvery(Duration d) {
-        return new BinlogConfig(roll, syncEveryRecords, d, minFreeBytes, readOnly, clock);
+        return new BinlogConfig(roll, syncEveryRecords, d, minFreeBytes, readOnly, clock, nanoTime);
     }
 
     public BinlogConfig withMinFreeBytes(long n) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, n, readOnly, clock);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, n, readOnly, clock, nanoTime);
     }
 
     public BinlogConfig withReadOnly(boolean ro) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, ro, clock);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, ro, clock, nanoTime);
     }
 
     public BinlogConfig withClock(Clock c) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, c);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, c, nanoTime);
+    }
+
+    /** The monotonic clock (nanoseconds, as {@link System#nanoTime()}) of the sync cadence. */
+    public BinlogConfig withNanoTime(LongSupplier t) {
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, t);
     }
 
     public Roll roll() {
@@ -103,6 +115,10 @@ public final class BinlogConfig {
 
     public Clock clock() {
         return clock;
+    }
+
+    public LongSupplier nanoTime() {
+        return nanoTime;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -67,8 +68,9 @@ class BinlogTest {
     @Test
     void syncCadenceByCountAndTime() {
         MutableClock clock = new MutableClock(Instant.parse("2026-01-01T10:00:00Z"));
-        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults().withClock(clock).withSyncEveryRecords(3)
-                .withSyncEvery(Duration.ofSeconds(1)))) {
+        AtomicLong nanos = new AtomicLong(5_000_000_000L);
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults().withClock(clock).withNanoTime(nanos::get)
+                .withSyncEveryRecords(3).withSyncEvery(Duration.ofSeconds(1)))) {
             b.append(TestRecords.batch(1));
             b.append(TestRecords.batch(2));
             assertEquals(2, b.unsyncedCount());
@@ -76,15 +78,79 @@ class BinlogTest {
             assertEquals(0, b.unsyncedCount(), "synced by count");
             b.append(TestRecords.batch(4));
             assertFalse(b.syncIfDue());
-            clock.advance(Duration.ofMillis(1000));
+            nanos.addAndGet(1_000_000_000L);
             assertTrue(b.syncIfDue(), "synced by time");
             assertEquals(0, b.unsyncedCount());
             b.append(TestRecords.batch(5));
-            clock.advance(Duration.ofSeconds(2));
+            nanos.addAndGet(2_000_000_000L);
             b.append(TestRecords.batch(6));
             assertEquals(0, b.unsyncedCount(), "append syncs when the oldest unsynced record is due");
             b.append(TestRecords.batch(7));
             assertEquals(1, b.unsyncedCount());
+        }
+    }
+
+    /**
+     * The wall clock set back (an hour, then a day: across midnight, into the previous day's cycle) and forward
+     * while appending: the sync cadence follows the monotonic clock only (neither stalls nor syncs on every append),
+     * every append lands and reads back once, in order, and the last record is the last appended.
+     */
+    @Test
+    void wallClockJumpsBackAndForth() {
+        MutableClock clock = new MutableClock(Instant.parse("2026-03-02T00:30:00Z"));
+        AtomicLong nanos = new AtomicLong(0);
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults().withClock(clock).withNanoTime(nanos::get)
+                .withSyncEvery(Duration.ofSeconds(1)))) {
+            b.append(TestRecords.batch(1));
+            assertEquals(1, b.unsyncedCount());
+            clock.advance(Duration.ofHours(-1));          // back, across midnight: 2026-03-01T23:30
+            b.append(TestRecords.batch(2));
+            assertEquals(2, b.unsyncedCount(), "no sync: only 0 s of monotonic time passed");
+            nanos.addAndGet(1_000_000_000L);
+            assertTrue(b.syncIfDue(), "synced 1 s (monotonic) after the first unsynced record, clock set back or not");
+            b.append(TestRecords.batch(3));
+            clock.advance(Duration.ofDays(-1));           // back a whole day
+            b.append(TestRecords.batch(4));
+            assertFalse(b.syncIfDue(), "a day back on the wall clock is no reason to stall, nor to sync");
+            nanos.addAndGet(999_000_000L);
+            assertFalse(b.syncIfDue());
+            nanos.addAndGet(1_000_000L);
+            assertTrue(b.syncIfDue());
+            clock.advance(Duration.ofDays(3));            // forward
+            b.append(TestRecords.batch(5));
+            assertEquals(1, b.unsyncedCount(), "a wall clock set forward does not force a sync");
+            assertEquals(5, b.last().orElseThrow().batchId());
+        }
+        // a new writer (a restart) with the clock a week behind the last cycle file
+        clock.advance(Duration.ofDays(-7));
+        try (Binlog b = Binlog.open(dir, BinlogConfig.defaults().withClock(clock))) {
+            b.append(TestRecords.batch(6));
+            assertEquals(6, b.last().orElseThrow().batchId());
+        }
+        try (Binlog r = Binlog.open(dir, BinlogConfig.defaults().withReadOnly(true))) {
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L),
+                    readAll(r, BinlogFilter.all()).stream().map(BinlogRecord::batchId).toList());
+        }
+    }
+
+    /** The binlog directory deleted under an open writer: the next append says so, and later ones are refused. */
+    @Test
+    void directoryDeletedUnderTheWriter() throws Exception {
+        Path d = dir.resolve("deleted");
+        try (Binlog b = Binlog.open(d, BinlogConfig.defaults().withSyncEveryRecords(1000)
+                .withSyncEvery(Duration.ofHours(1)))) {
+            b.append(TestRecords.batch(1));
+            b.sync();
+            try (var files = Files.walk(d)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+            BinlogWriteException e = assertThrows(BinlogWriteException.class, () -> b.append(TestRecords.batch(2)));
+            assertTrue(e.getMessage().contains("was deleted or replaced while this worker wrote to it"), e.getMessage());
+            assertTrue(e.getMessage().contains("rebuilds the binlog's missing records from the database"), e.getMessage());
+            assertThrows(BinlogWriteException.class, () -> b.append(TestRecords.batch(3)));
+            assertThrows(BinlogWriteException.class, b::sync);
         }
     }
 
