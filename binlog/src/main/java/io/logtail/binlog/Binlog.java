@@ -236,6 +236,10 @@ public final class Binlog implements AutoCloseable {
             index = appender.lastIndexAppended();
         } catch (RuntimeException | Error e) {
             failure = e;
+            String gone = deletedProblem();
+            if (gone != null) {
+                throw new BinlogWriteException(gone, e);
+            }
             throw new BinlogWriteException("binlog append of batch " + record.batchId() + " to " + dir
                     + " failed (is the disk full or the file system read-only?): " + e, e);
         }
@@ -292,12 +296,15 @@ public final class Binlog implements AutoCloseable {
         try {
             usable = store.getUsableSpace();
         } catch (IOException e) {
-            throw new BinlogWriteException("cannot tell the free space of the binlog's file system " + dir + ": " + e,
-                    e);
+            String gone = deletedProblem();
+            throw new BinlogWriteException(gone != null ? gone
+                    : "cannot tell the free space of the binlog's file system " + dir + ": " + e, e);
         }
         if (usable < config.minFreeBytes() + payloadLength) {
             throw new BinlogWriteException("binlog disk full: " + usable + " bytes usable in " + dir + ", at least "
-                    + config.minFreeBytes() + " are kept free; nothing was appended. Free space or move the binlog.");
+                    + config.minFreeBytes() + " are kept free; nothing was appended. Free space on that file system (or"
+                    + " move the binlog: docs/recovery.md), then start the worker again: what is committed to the"
+                    + " database is kept, and the binlog's missing records are rebuilt from it (HEAL).");
         }
     }
 
@@ -337,12 +344,25 @@ public final class Binlog implements AutoCloseable {
             }
         } catch (RuntimeException | Error | IOException e) {
             failure = e;
-            throw new BinlogWriteException("binlog sync of " + dir + " failed: " + e, e);
+            String gone = deletedProblem();   // deleted between the check and the sync
+            throw new BinlogWriteException(gone != null ? gone : "binlog sync of " + dir + " failed: " + e, e);
         }
         unsynced = 0;
     }
 
     private void checkStillThere() {
+        String gone = deletedProblem();
+        if (gone != null) {
+            failure = new BinlogWriteException("binlog directory deleted or replaced");
+            throw new BinlogWriteException(gone);
+        }
+    }
+
+    /** What to tell the operator when the directory is no longer this binlog's (deleted or replaced), else null. */
+    private String deletedProblem() {
+        if (lockFileKey == null) {
+            return null;
+        }
         Path lockFile = dir.resolve(LOCK_FILE);
         Object now;
         try {
@@ -350,14 +370,14 @@ public final class Binlog implements AutoCloseable {
         } catch (IOException e) {
             now = null;
         }
-        if (lockFileKey != null && !lockFileKey.equals(now)) {
-            failure = new BinlogWriteException("binlog directory deleted or replaced");
-            throw new BinlogWriteException("the binlog directory " + dir + " was deleted or replaced while this worker"
-                    + " wrote to it (its lock file " + lockFile + (now == null ? " is gone" : " is another file")
-                    + "): the records appended since are lost with it. The worker stops; nothing committed to the"
-                    + " database is lost. Start it again: it rebuilds the binlog's missing records from the"
-                    + " database (HEAL). Do not delete a binlog of a running worker (docs/recovery.md).");
+        if (lockFileKey.equals(now)) {
+            return null;
         }
+        return "the binlog directory " + dir + " was deleted or replaced while this worker wrote to it (its lock file "
+                + lockFile + (now == null ? " is gone" : " is another file") + "): the records appended since are"
+                + " lost with it. The worker stops; nothing committed to the database is lost. Start it again: it"
+                + " rebuilds the binlog's missing records from the database (HEAL). Do not delete a binlog of a"
+                + " running worker (docs/recovery.md).";
     }
 
     /** Syncs when the oldest unsynced record is older than {@link BinlogConfig#syncEvery()}; for a caller's timer. */

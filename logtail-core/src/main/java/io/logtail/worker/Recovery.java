@@ -78,8 +78,13 @@ public final class Recovery {
     if (binLast < dbLast) {
       int healed = heal(c, nodeId, node, writer, binLast);
       writer.sync();
-      log.warn("node {}: binlog was behind the database (binlog batch {}, database batch {}); appended {} HEAL records",
-          node, binLast, dbLast, healed);
+      if (last.isEmpty()) {
+        log.warn("node {}: the binlog {} was empty (new, or deleted) while the database's last batch is {}; rebuilt it:"
+            + " appended {} HEAL records from the database", node, binlog.dir(), dbLast, healed);
+      } else {
+        log.warn("node {}: binlog was behind the database (binlog batch {}, database batch {}); appended {} HEAL records",
+            node, binLast, dbLast, healed);
+      }
       return new Report(dbLast, binLast, healed, false, List.of(), List.of(), dbLast + 1);
     }
     if (binLast > dbLast) {

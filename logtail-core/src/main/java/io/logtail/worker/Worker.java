@@ -117,6 +117,13 @@ public final class Worker implements AutoCloseable {
       recovery = Recovery.reconcile(c, nodeId, cfg.node(), binlog);
       firstBatchId = recovery.nextBatchId();
       offsets = committedOffsets(c);
+    } catch (Exception | Error e) {
+      try {
+        binlog.binlog().close();   // releases the binlog's lock: the worker did not start
+      } catch (RuntimeException e2) {
+        e.addSuppressed(e2);
+      }
+      throw e;
     }
     resumeOffsets = Map.copyOf(offsets);
     log.info("node {}: resuming {} known streams; next batch {}; {}", cfg.node(), offsets.size(),

@@ -13,7 +13,8 @@ import picocli.CommandLine.Mixin;
 /**
  * The worker as a process of its own: what the admin process starts as a child JVM, and what the
  * crash tests kill. SIGTERM (or Ctrl-C) stops it cleanly: the current batch is committed, the binlog
- * synced. Exit status: 0 after a clean stop, 2 for bad options, 3 when the worker failed.
+ * synced. Exit status: 0 after a clean stop, 2 for bad options, 3 when the worker failed or refused to start
+ * (a binlog it cannot open, read or write: the message says what to do).
  */
 @Command(name = "worker", mixinStandardHelpOptions = true,
     description = "Runs one worker (tailer + flusher) in this process.")
@@ -80,7 +81,15 @@ public final class WorkerMain implements Callable<Integer> {
         log.info("stopped before the worker started");
         return 0;
       }
-      w.start();
+      try {
+        w.start();
+      } catch (io.logtail.binlog.BinlogException e) {
+        // the binlog cannot be opened, read or written (locked, full, unreadable): a refusal to start that
+        // says what to do, not a stack trace
+        log.error("worker cannot start: {}", e.getMessage());
+        System.err.println("logtail worker: cannot start: " + e.getMessage());
+        return 3;
+      }
       started.set(true);
       if (stopRequested.get()) {
         w.stop();
