@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logtail.db.Database;
+import io.logtail.util.Ticker;
 import io.logtail.worker.DatabaseSetup;
 import io.logtail.worker.WorkerMain;
 import io.logtail.worker.WorkerOptions;
@@ -67,7 +68,11 @@ public final class AdminProcess implements AutoCloseable {
   private final WorkerOptions wo;
   private final AdminOptions ao;
   private final Path statusFile;
-  private final long adminStartedAt = System.currentTimeMillis();
+  // intervals (heartbeat, restart backoff, crash-loop window, fsync cadence, uptimes) are measured on this
+  // monotonic ticker, in milliseconds; the wall clock only stamps what is shown ("at" fields): a clock set back
+  // an hour would otherwise hold a restart or the fsync for an hour, and one set forward kill a healthy worker
+  private final Ticker ticker;
+  private final long adminStartedAt;
   private final CountDownLatch done = new CountDownLatch(1);
   private final Deque<Long> restartTimes = new ArrayDeque<>();
   private final long[] carried = new long[COUNTERS.length];
@@ -87,6 +92,9 @@ public final class AdminProcess implements AutoCloseable {
   private volatile String lastError;
   private volatile JsonNode workerStatus;
   private volatile long statusMtime;
+  /** Monotonic ms when a status document with a new {@code written_at} was last read: the heartbeat. */
+  private volatile long lastBeatAt;
+  private long lastWrittenAt;
   private volatile boolean dbReachable;
   private volatile long dbCheckedAt;
   private volatile double fsyncLastMs = -1;
@@ -98,6 +106,14 @@ public final class AdminProcess implements AutoCloseable {
   private long nextFsyncAt;
 
   public AdminProcess(WorkerOptions wo, AdminOptions ao) {
+    this(wo, ao, Ticker.system());
+  }
+
+  AdminProcess(WorkerOptions wo, AdminOptions ao, Ticker ticker) {
+    this.ticker = ticker;
+    this.adminStartedAt = monoMillis();
+    this.nextStartAt = adminStartedAt;
+    this.nextFsyncAt = adminStartedAt;
     this.wo = wo;
     this.ao = ao;
     this.statusFile = wo.dataDir.toAbsolutePath().resolve("worker-status.json");
@@ -167,10 +183,14 @@ public final class AdminProcess implements AutoCloseable {
 
   // ------------------------------------------------------------------ supervision
 
+  private long monoMillis() {
+    return ticker.nanos() / 1_000_000L;
+  }
+
   private void superviseLoop() {
     try {
       while (!stopping) {
-        long now = System.currentTimeMillis();
+        long now = monoMillis();
         Process p = process;
         if (p == null) {
           if (state != State.FAILED && now >= nextStartAt) {
@@ -240,7 +260,7 @@ public final class AdminProcess implements AutoCloseable {
       pump.setDaemon(true);
       pump.start();
       this.pump = pump;
-      spawnedAt = System.currentTimeMillis();
+      spawnedAt = monoMillis();
       workerStatus = null;
       statusMtime = 0;
       process = p;
@@ -249,7 +269,7 @@ public final class AdminProcess implements AutoCloseable {
     } catch (IOException e) {
       lastError = "cannot start the worker JVM: " + e.getMessage();
       log.error("admin: {}", lastError);
-      scheduleRestart(System.currentTimeMillis());
+      scheduleRestart(monoMillis());
     }
   }
 
@@ -297,6 +317,11 @@ public final class AdminProcess implements AutoCloseable {
       }
       JsonNode n = JSON.readTree(statusFile.toFile());
       if (n != null && n.path("pid").asLong() == p.pid()) {
+        long written = n.path("written_at").asLong();
+        if (written != lastWrittenAt) {
+          lastWrittenAt = written;
+          lastBeatAt = monoMillis();
+        }
         workerStatus = n;
         statusMtime = m;
       }
@@ -307,7 +332,7 @@ public final class AdminProcess implements AutoCloseable {
 
   private void checkHeartbeat(Process p, long now) {
     JsonNode st = workerStatus;
-    long beat = Math.max(spawnedAt, st == null ? 0 : st.path("written_at").asLong());
+    long beat = st == null ? spawnedAt : Math.max(spawnedAt, lastBeatAt);
     if (now - beat > ao.heartbeatTimeout.toMillis()) {
       lastError = String.format(Locale.ROOT, "heartbeat lost: no status from worker pid %d for %.1f s; killed",
           p.pid(), (now - beat) / 1000.0);
@@ -333,7 +358,7 @@ public final class AdminProcess implements AutoCloseable {
     } else {
       e.putNull("signal");
     }
-    e.put("at", now);
+    e.put("at", System.currentTimeMillis());
     e.put("pid", p.pid());
     lastExit = e;
     Thread t = pump;
@@ -494,7 +519,7 @@ public final class AdminProcess implements AutoCloseable {
   /** The {@code /status} document (fields documented in docs/operations.md, "Status port"). */
   public ObjectNode status() {
     JsonNodeFactory f = JsonNodeFactory.instance;
-    long now = System.currentTimeMillis();
+    long now = monoMillis();
     JsonNode st = workerStatus;
     Process p = process;
     ObjectNode root = f.objectNode();
@@ -511,7 +536,7 @@ public final class AdminProcess implements AutoCloseable {
     w.set("last_exit", lastExit);
     w.put("last_error", lastError);
     w.put("worker_state", st == null ? null : st.path("state").asText(null));
-    w.put("heartbeat_age_ms", st == null ? null : now - st.path("written_at").asLong());
+    w.put("heartbeat_age_ms", st == null ? null : Math.max(0, now - lastBeatAt));
     w.put("admin_pid", ProcessHandle.current().pid());
     w.put("admin_uptime_s", (now - adminStartedAt) / 1000);
 

@@ -46,7 +46,7 @@ public final class Worker implements AutoCloseable {
   private final WorkerConfig cfg;
   private final DataSource ds;
   private final Ticker ticker;
-  private final WorkerStats stats = new WorkerStats();
+  private final WorkerStats stats;
   private final List<CommitListener> extraListeners = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile boolean stopping;
@@ -65,6 +65,7 @@ public final class Worker implements AutoCloseable {
     this.cfg = cfg;
     this.ds = ds;
     this.ticker = ticker;
+    this.stats = new WorkerStats(ticker);
   }
 
   /** Adds a listener told of every commit after the binlog (before start). */

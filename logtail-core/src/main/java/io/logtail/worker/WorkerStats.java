@@ -2,13 +2,17 @@ package io.logtail.worker;
 
 import io.logtail.flush.BatchResult;
 import io.logtail.flush.CommitListener;
+import io.logtail.util.Ticker;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Counters of committed work, updated by the flusher after each commit (a single writer) and read by
- * the status port from any thread.
+ * the status port from any thread. The rate's window is measured on the monotonic {@link Ticker}, not on
+ * the commits' wall-clock times: a clock set back would otherwise freeze {@code rows_per_s} until the
+ * clock caught up again (an hour, for an hour back).
  */
 public final class WorkerStats implements CommitListener {
+  private final Ticker ticker;
   public final AtomicLong lines = new AtomicLong();
   public final AtomicLong votes = new AtomicLong();
   public final AtomicLong canvass = new AtomicLong();
@@ -26,8 +30,17 @@ public final class WorkerStats implements CommitListener {
   public final java.util.concurrent.ConcurrentHashMap<Long, Long> committedEnd =
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile double rowsPerSecond;
-  private long windowStartMicros;
+  private long windowStartNanos;
+  private boolean windowOpen;
   private long windowRows;
+
+  public WorkerStats() {
+    this(Ticker.system());
+  }
+
+  public WorkerStats(Ticker ticker) {
+    this.ticker = ticker;
+  }
 
   @Override
   public void committed(BatchResult r) {
@@ -47,14 +60,16 @@ public final class WorkerStats implements CommitListener {
       bytes.addAndGet(range.end() - range.start);
       committedEnd.merge(range.source.fingerprint(), range.end(), Math::max);
     }
-    if (windowStartMicros == 0) {
-      windowStartMicros = r.commitTimeMicros();
+    long now = ticker.nanos();
+    if (!windowOpen) {
+      windowStartNanos = now;
+      windowOpen = true;
     }
     windowRows += r.lines();
-    long span = r.commitTimeMicros() - windowStartMicros;
-    if (span >= 1_000_000) {
-      rowsPerSecond = windowRows * 1e6 / span;
-      windowStartMicros = r.commitTimeMicros();
+    long span = now - windowStartNanos;
+    if (span >= 1_000_000_000L) {
+      rowsPerSecond = windowRows * 1e9 / span;
+      windowStartNanos = now;
       windowRows = 0;
     }
   }
