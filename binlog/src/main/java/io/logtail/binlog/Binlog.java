@@ -132,6 +132,7 @@ public final class Binlog implements AutoCloseable {
             queue = SingleChronicleQueueBuilder.binary(dir)
                     .rollCycle(rc)
                     .syncMode(SyncMode.SYNC)
+                    .timeoutMS(config.headerTimeout().toMillis())
                     .timeProvider(() -> floor.accumulateAndGet(config.clock().millis(), Math::max))
                     .readOnly(config.readOnly())
                     .build();
@@ -416,8 +417,16 @@ public final class Binlog implements AutoCloseable {
     /** Walks back from the last document to the last one that decodes, counting the bad ones on the way. */
     public synchronized LastScan scanLast() {
         ensureOpen();
-        long lastIndex = queue.lastIndex();
         List<String> problems = new ArrayList<>();
+        long lastIndex;
+        try {
+            lastIndex = queue.lastIndex();
+        } catch (RuntimeException | InternalError | AssertionError e) {
+            // a damaged cycle file (found by BinlogReaderFuzzTest): Chronicle's own checks, or a fault in a page
+            // of a file cut shorter than its index says
+            throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end (is a cycle file"
+                    + " damaged? see docs/recovery.md): " + e, e);
+        }
         if (lastIndex < 0) {
             return new LastScan(Optional.empty(), -1, 0, 0, problems);
         }
@@ -451,8 +460,9 @@ public final class Binlog implements AutoCloseable {
             }
         } catch (BinlogException e) {
             throw e;
-        } catch (RuntimeException | InternalError e) {
-            throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end: " + e, e);
+        } catch (RuntimeException | InternalError | AssertionError e) {
+            throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end (is a cycle file"
+                    + " damaged? see docs/recovery.md): " + e, e);
         }
         return new LastScan(Optional.empty(), -1, bad, badBytes, problems);
     }
@@ -471,9 +481,18 @@ public final class Binlog implements AutoCloseable {
      */
     public synchronized BinlogCursor read(BinlogFilter filter, boolean skipCorrupt) {
         ensureOpen();
-        ExcerptTailer tailer = queue.createTailer();
-        tailer.singleThreadedCheckDisabled(true);
-        tailer.toStart();
+        ExcerptTailer tailer = null;
+        try {
+            tailer = queue.createTailer();
+            tailer.singleThreadedCheckDisabled(true);
+            tailer.toStart();
+        } catch (RuntimeException | InternalError | AssertionError e) {
+            if (tailer != null) {
+                closeQuietly(tailer);
+            }
+            throw new BinlogCorruptException("binlog " + dir + " cannot be read from its start (is a cycle file"
+                    + " damaged? see docs/recovery.md): " + e, e);
+        }
         return new BinlogCursor(tailer, filter, skipCorrupt);
     }
 
@@ -593,8 +612,9 @@ public final class Binlog implements AutoCloseable {
                     Bytes<?> bytes = dc.wire().bytes();
                     payload = new byte[(int) bytes.readRemaining()];
                     bytes.read(payload);
-                } catch (RuntimeException | InternalError e) {
-                    // InternalError: a fault in a mapped page (e.g. tmpfs full while paging a hole in)
+                } catch (RuntimeException | InternalError | AssertionError e) {
+                    // InternalError: a fault in a mapped page (e.g. tmpfs full while paging a hole in, or a file cut
+                    // shorter than its header says); AssertionError: Chronicle's own checks, with -ea
                     done = true;
                     throw new BinlogCorruptException("binlog " + dir + " cannot be read after index "
                             + Long.toHexString(index) + ": " + e, e);

@@ -26,6 +26,7 @@ import java.util.function.LongSupplier;
  *       while a writer appends.</li>
  *   <li>{@code clock}: the wall clock for roll cycles (the day a cycle file is named after) and prune (tests
  *       move it).</li>
+ *   <li>{@code headerTimeout}: how long Chronicle waits for an incomplete header (default 10 s).</li>
  *   <li>{@code nanoTime}: the monotonic clock of the sync cadence ({@code System::nanoTime} by default). The
  *       cadence is an interval, so it must not follow the wall clock: set back an hour, a wall clock would stop
  *       the syncs for that hour; set forward, it would only sync early.</li>
@@ -42,9 +43,10 @@ public final class BinlogConfig {
     private final boolean readOnly;
     private final Clock clock;
     private final LongSupplier nanoTime;
+    private final Duration headerTimeout;
 
     private BinlogConfig(Roll roll, int syncEveryRecords, Duration syncEvery, long minFreeBytes, boolean readOnly,
-                         Clock clock, LongSupplier nanoTime) {
+                         Clock clock, LongSupplier nanoTime, Duration headerTimeout) {
         this.roll = Objects.requireNonNull(roll, "roll");
         if (syncEveryRecords < 0) {
             throw new IllegalArgumentException("syncEveryRecords < 0");
@@ -58,39 +60,58 @@ public final class BinlogConfig {
         this.readOnly = readOnly;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+        this.headerTimeout = Objects.requireNonNull(headerTimeout, "headerTimeout");
+        if (headerTimeout.isNegative() || headerTimeout.isZero()) {
+            throw new IllegalArgumentException("headerTimeout <= 0");
+        }
     }
 
     public static BinlogConfig defaults() {
-        return new BinlogConfig(Roll.DAILY, 0, Duration.ofSeconds(1), 64L << 20, false, Clock.systemUTC(), System::nanoTime);
+        return new BinlogConfig(Roll.DAILY, 0, Duration.ofSeconds(1), 64L << 20, false, Clock.systemUTC(), System::nanoTime,
+                Duration.ofSeconds(10));
     }
 
     public BinlogConfig withRoll(Roll r) {
-        return new BinlogConfig(r, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, nanoTime);
+        return new BinlogConfig(r, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, nanoTime, headerTimeout);
     }
 
     public BinlogConfig withSyncEveryRecords(int n) {
-        return new BinlogConfig(roll, n, syncEvery, minFreeBytes, readOnly, clock, nanoTime);
+        return new BinlogConfig(roll, n, syncEvery, minFreeBytes, readOnly, clock, nanoTime, headerTimeout);
     }
 
     public BinlogConfig withSyncEvery(Duration d) {
-        return new BinlogConfig(roll, syncEveryRecords, d, minFreeBytes, readOnly, clock, nanoTime);
+        return new BinlogConfig(roll, syncEveryRecords, d, minFreeBytes, readOnly, clock, nanoTime, headerTimeout);
     }
 
     public BinlogConfig withMinFreeBytes(long n) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, n, readOnly, clock, nanoTime);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, n, readOnly, clock, nanoTime, headerTimeout);
     }
 
     public BinlogConfig withReadOnly(boolean ro) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, ro, clock, nanoTime);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, ro, clock, nanoTime, headerTimeout);
     }
 
     public BinlogConfig withClock(Clock c) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, c, nanoTime);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, c, nanoTime, headerTimeout);
     }
 
     /** The monotonic clock (nanoseconds, as {@link System#nanoTime()}) of the sync cadence. */
     public BinlogConfig withNanoTime(LongSupplier t) {
-        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, t);
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, t, headerTimeout);
+    }
+
+    /**
+     * How long Chronicle waits for a document header that is not complete (a writer in the middle of an append, or
+     * a damaged or empty cycle file) before it gives up or recovers the header; Chronicle's default, 10 s. Each
+     * access to a damaged cycle file can wait this long (measured by {@code BinlogReaderFuzzTest}), which sets it
+     * low to fuzz quickly.
+     */
+    public BinlogConfig withHeaderTimeout(Duration d) {
+        return new BinlogConfig(roll, syncEveryRecords, syncEvery, minFreeBytes, readOnly, clock, nanoTime, d);
+    }
+
+    public Duration headerTimeout() {
+        return headerTimeout;
     }
 
     public Roll roll() {
