@@ -414,7 +414,8 @@ public final class BenchCommand implements Callable<Integer> {
     return p.exitValue();
   }
 
-  static long procStatusKb(long pid, String field) {
+  /** A field of /proc/PID/status in kB (VmHWM: the peak RSS), or -1; also used by the tests (LargeBacklogIT). */
+  public static long procStatusKb(long pid, String field) {
     try {
       for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
         if (l.startsWith(field + ":")) {
