@@ -150,7 +150,7 @@ public final class Binlog implements AutoCloseable {
             Binlog b = new Binlog(dir, config, rc, queue, appender, lockChannel, store, lockKey);
             log.debug("opened binlog {} ({})", dir, config);
             return b;
-        } catch (RuntimeException | IOException | Error e) {
+        } catch (Exception | Error e) {
             if (queue != null) {
                 closeQuietly(queue);
             }
@@ -235,7 +235,7 @@ public final class Binlog implements AutoCloseable {
         try {
             writeDocument(payload);
             index = appender.lastIndexAppended();
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) {   // Exception: Chronicle throws checked ones unchecked (StreamCorruptedException)
             failure = e;
             String gone = deletedProblem();
             if (gone != null) {
@@ -277,7 +277,7 @@ public final class Binlog implements AutoCloseable {
                             + " reads back different (a page of the mapped file could not be backed: disk full?)");
                 }
             }
-        } catch (RuntimeException | Error e) {
+        } catch (Exception | Error e) {
             dc.rollbackOnClose();
             try {
                 dc.close();
@@ -343,7 +343,7 @@ public final class Binlog implements AutoCloseable {
                 fsyncDirectory();
                 lastSyncedCycle = cycle;
             }
-        } catch (RuntimeException | Error | IOException e) {
+        } catch (Exception | Error e) {
             failure = e;
             String gone = deletedProblem();   // deleted between the check and the sync
             throw new BinlogWriteException(gone != null ? gone : "binlog sync of " + dir + " failed: " + e, e);
@@ -421,7 +421,7 @@ public final class Binlog implements AutoCloseable {
         long lastIndex;
         try {
             lastIndex = queue.lastIndex();
-        } catch (RuntimeException | InternalError | AssertionError e) {
+        } catch (Exception | InternalError | AssertionError e) {
             // a damaged cycle file (found by BinlogReaderFuzzTest): Chronicle's own checks, or a fault in a page
             // of a file cut shorter than its index says
             throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end (is a cycle file"
@@ -460,7 +460,7 @@ public final class Binlog implements AutoCloseable {
             }
         } catch (BinlogException e) {
             throw e;
-        } catch (RuntimeException | InternalError | AssertionError e) {
+        } catch (Exception | InternalError | AssertionError e) {
             throw new BinlogCorruptException("binlog " + dir + " cannot be read back from its end (is a cycle file"
                     + " damaged? see docs/recovery.md): " + e, e);
         }
@@ -486,7 +486,7 @@ public final class Binlog implements AutoCloseable {
             tailer = queue.createTailer();
             tailer.singleThreadedCheckDisabled(true);
             tailer.toStart();
-        } catch (RuntimeException | InternalError | AssertionError e) {
+        } catch (Exception | InternalError | AssertionError e) {
             if (tailer != null) {
                 closeQuietly(tailer);
             }
@@ -612,7 +612,7 @@ public final class Binlog implements AutoCloseable {
                     Bytes<?> bytes = dc.wire().bytes();
                     payload = new byte[(int) bytes.readRemaining()];
                     bytes.read(payload);
-                } catch (RuntimeException | InternalError | AssertionError e) {
+                } catch (Exception | InternalError | AssertionError e) {
                     // InternalError: a fault in a mapped page (e.g. tmpfs full while paging a hole in, or a file cut
                     // shorter than its header says); AssertionError: Chronicle's own checks, with -ea
                     done = true;
