@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *       commits): group in memory ({@link BatchPlan}) the first vote of each (ballot, voter) and the
  *       first canvass record of each eid in the batch, the later ones classified as retransmits,
  *       duplicates or re-sends; keys this node probably committed already ({@link KeyBloom}) are
- *       looked up in the tables (those of the previous batch inside the transaction, the others
- *       ahead on the planner's connection) and, when found, classified against the counted row;</li>
+ *       looked up in the tables (those of the previous batch inside the transaction, unless the
+ *       previous batch's {@link CommittedKeys} answers them from memory; the others ahead on the
+ *       planner's connection) and, when found, classified against the counted row;</li>
  *   <li>fast path: binary COPY of the first rows straight into {@code votes} and
  *       {@code canvass_records}, each inside a savepoint. A unique violation (a key committed by an
  *       earlier batch or another node that the hints did not know) rolls back to the savepoint and
