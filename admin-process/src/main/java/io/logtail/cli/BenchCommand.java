@@ -86,6 +86,11 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Port of the embedded PostgreSQL of the bench (loopback only). Default: ${DEFAULT-VALUE}.")
   int dbPort;
 
+  @Option(names = "--db-shared-buffers", defaultValue = "128MB", paramLabel = "SIZE",
+      description = "shared_buffers of the bench's embedded PostgreSQL (ingest and ceiling alike), e.g. 512MB;"
+          + " the default is the embedded server's of `run`. Default: ${DEFAULT-VALUE}.")
+  String dbSharedBuffers;
+
   @Option(names = "--timeout", defaultValue = "30m", converter = io.logtail.worker.DurationConverter.class,
       description = "Give up on ingest after this long. Default: ${DEFAULT-VALUE}.")
   Duration timeout;
@@ -150,10 +155,12 @@ public final class BenchCommand implements Callable<Integer> {
       Files.createDirectories(workerDir);
 
       // (a) ingest by a child worker JVM
+      WalStats w0 = WalStats.read(ingestUrl, user, password);
       Ingest ing = ingest(log, gen.size(), ingestUrl, user, password, workerDir, err);
       if (ing == null) {
         return 1;
       }
+      WalStats w1 = WalStats.read(ingestUrl, user, password);
       long[] counts = new long[3];
       try (Connection c = DriverManager.getConnection(ingestUrl, props(user, password))) {
         for (int i = 0; i < TABLES.length; i++) {
@@ -176,6 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
       }
       err.println("bench: COPY of the same rows into bench_copy...");
       err.flush();
+      WalStats w2 = WalStats.read(copyUrl, user, password);
       long copyRows = 0;
       long c0 = System.nanoTime();
       try (Connection c = DriverManager.getConnection(copyUrl, props(user, password))) {
@@ -189,6 +197,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
       }
       double copySeconds = (System.nanoTime() - c0) / 1e9;
+      WalStats w3 = WalStats.read(copyUrl, user, password);
+      WalStats walIngest = w1.minus(w0);
+      WalStats walCopy = w3.minus(w2);
       for (Path f : dumps) {
         Files.deleteIfExists(f);
       }
@@ -211,6 +222,13 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "worker peak RSS  %.1f MB  (at end %.1f MB)%n", ing.peakRssKb / 1024.0, ing.rssKb / 1024.0);
         out.printf(Locale.ROOT, "worker CPU       %.2f s%n", ing.cpuSeconds);
         out.printf(Locale.ROOT, "rows             votes %d, canvass %d, rejects %d%n", counts[0], counts[1], counts[2]);
+        out.printf(Locale.ROOT, "WAL              ingest %.1f MB (%d full-page images, %d checkpoints started);"
+                + " ceiling %.1f MB (%d full-page images, %d checkpoints started)%n",
+            walIngest.bytes() / 1e6, walIngest.fpi(), walIngest.checkpoints(),
+            walCopy.bytes() / 1e6, walCopy.fpi(), walCopy.checkpoints());
+        out.printf(Locale.ROOT, "buffers          ingest %d read, %d hit, %d written by backends; ceiling %d read, %d hit,"
+                + " %d written by backends%n", walIngest.blocksRead(), walIngest.blocksHit(), walIngest.backendWrites(),
+            walCopy.blocksRead(), walCopy.blocksHit(), walCopy.backendWrites());
       }
       out.flush();
       if (mismatch) {
@@ -242,7 +260,7 @@ public final class BenchCommand implements Callable<Integer> {
     if (dbUrl == null || dbUrl.isBlank()) {
       err.println("bench: starting the embedded PostgreSQL under " + workDir.resolve("pg") + " (port " + dbPort + ")");
       err.flush();
-      pg = EmbeddedPostgres.builder().dataDir(workDir.resolve("pg")).port(dbPort).start();
+      pg = EmbeddedPostgres.builder().dataDir(workDir.resolve("pg")).port(dbPort).sharedBuffers(dbSharedBuffers).start();
       try (Connection c = pg.connect(EmbeddedPostgres.DATABASE)) {
         recreate(c, names);
       }
@@ -319,6 +337,29 @@ public final class BenchCommand implements Callable<Integer> {
   }
 
   record Ingest(double seconds, long peakRssKb, long rssKb, double cpuSeconds) {}
+
+  /**
+   * The server's WAL written (bytes, full-page images; {@code pg_stat_wal}) and checkpoints started
+   * ({@code pg_stat_bgwriter}) so far: cluster-wide counters, so a difference over a phase is that phase's
+   * (the bench's phases run one after the other). The WAL figures of other backends reach the view about once a second.
+   */
+  record WalStats(long bytes, long fpi, long checkpoints, long blocksRead, long blocksHit, long backendWrites) {
+    static WalStats read(String url, String user, String password) throws SQLException {
+      try (Connection c = DriverManager.getConnection(url, props(user, password));
+          Statement st = c.createStatement();
+          ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, w.wal_fpi,"
+              + " b.checkpoints_timed + b.checkpoints_req, d.blks_read, d.blks_hit, b.buffers_backend"
+              + " FROM pg_stat_wal w, pg_stat_bgwriter b, pg_stat_database d WHERE d.datname = current_database()")) {
+        rs.next();
+        return new WalStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
+      }
+    }
+
+    WalStats minus(WalStats o) {
+      return new WalStats(bytes - o.bytes, fpi - o.fpi, checkpoints - o.checkpoints, blocksRead - o.blocksRead,
+          blocksHit - o.blocksHit, backendWrites - o.backendWrites);
+    }
+  }
 
   private Ingest ingest(Path log, long size, String url, String user, String password, Path workerDir,
       PrintWriter err) throws Exception {

@@ -74,6 +74,8 @@ public final class BatchPlan {
   private int[] hintedVoteGroups = new int[256];
   /** Whether the hinted key is one of the previous batch's (looked up inside the transaction). */
   private boolean[] voteDeferred = new boolean[256];
+  /** Whether the hinted key was answered by the previous batch's {@link CommittedKeys} (no lookup). */
+  private boolean[] voteResolved = new boolean[256];
   int nHintedVotes;
   /** For hinted groups found in votes: the counted vote's eid (null if it has none). */
   private byte[][] gExistingEid = new byte[1024][];
@@ -98,6 +100,7 @@ public final class BatchPlan {
   private final Table cKeys = new Table();
   private int[] hintedCanvassGroups = new int[256];
   private boolean[] canvassDeferred = new boolean[256];
+  private boolean[] canvassResolved = new boolean[256];
   int nHintedCanvass;
   private boolean canvassStaged;
   private boolean[] gExistingC = new boolean[1024];
@@ -112,6 +115,8 @@ public final class BatchPlan {
   volatile boolean ready;
   /** The {@link Batch#generation()} this plan was made for. */
   int generation = -1;
+  /** Planning order: set by {@link BatchWriter#plan} when the batch is grouped. */
+  long seq = -1;
 
   boolean readyFor(Batch b) {
     return ready && generation == b.generation();
@@ -192,8 +197,10 @@ public final class BatchPlan {
           if (nHintedVotes == hintedVoteGroups.length) {
             hintedVoteGroups = Arrays.copyOf(hintedVoteGroups, nHintedVotes * 2);
             voteDeferred = Arrays.copyOf(voteDeferred, nHintedVotes * 2);
+            voteResolved = Arrays.copyOf(voteResolved, nHintedVotes * 2);
           }
           voteDeferred[nHintedVotes] = deferred;
+          voteResolved[nHintedVotes] = false;
           hintedVoteGroups[nHintedVotes++] = g;
         }
       }
@@ -211,7 +218,7 @@ public final class BatchPlan {
     }
     boolean sortable = nHintedVotes <= 0xFFFFF;
     for (int k = 0; k < nHintedVotes; k++) {
-      if (voteDeferred[k] != deferred) {
+      if (voteDeferred[k] != deferred || voteResolved[k]) {
         continue;
       }
       int p = vRow[vKeys.rep[hintedVoteGroups[k]]];
@@ -387,8 +394,10 @@ public final class BatchPlan {
           if (nHintedCanvass == hintedCanvassGroups.length) {
             hintedCanvassGroups = Arrays.copyOf(hintedCanvassGroups, nHintedCanvass * 2);
             canvassDeferred = Arrays.copyOf(canvassDeferred, nHintedCanvass * 2);
+            canvassResolved = Arrays.copyOf(canvassResolved, nHintedCanvass * 2);
           }
           canvassDeferred[nHintedCanvass] = deferred;
+          canvassResolved[nHintedCanvass] = false;
           hintedCanvassGroups[nHintedCanvass++] = g;
         }
       }
@@ -411,6 +420,78 @@ public final class BatchPlan {
   /** Whether the k-th hinted eid is one of the previous batch's (looked up inside the transaction). */
   boolean canvassDeferred(int k) {
     return canvassDeferred[k];
+  }
+
+  /**
+   * Whether the k-th hinted eid is to be looked up ahead ({@code deferred} false) or inside the
+   * transaction ({@code deferred} true: one of the previous batch's not answered by
+   * {@link #resolveDeferred}).
+   */
+  boolean canvassToLookUp(int k, boolean deferred) {
+    return deferred ? canvassDeferred[k] && !canvassResolved[k] : !canvassDeferred[k];
+  }
+
+  /**
+   * Answers the deferred keys (those of the previous batch) that {@code last}, the exact keys of the
+   * batch committed just before this one, holds: such a vote key is counted with the eid recorded
+   * there, such an eid is in canvass_records. The others are left to the lookup in the transaction.
+   *
+   * @return how many keys were answered
+   */
+  int resolveDeferred(CommittedKeys last) {
+    int n = 0;
+    for (int k = 0; k < nHintedVotes; k++) {
+      if (voteDeferred[k] && !voteResolved[k]) {
+        int g = hintedVoteGroups[k];
+        int r = vKeys.rep[g];
+        int i = last.findVote(vKeys.hashes[g], vb, vRow[r] + 2);
+        if (i >= 0) {
+          voteExists(k, last.eid(i));
+          voteResolved[k] = true;
+          n++;
+        }
+      }
+    }
+    for (int k = 0; k < nHintedCanvass; k++) {
+      if (canvassDeferred[k] && !canvassResolved[k]) {
+        int g = hintedCanvassGroups[k];
+        if (last.hasEid(cKeys.hashes[g], cb, cEid[cKeys.rep[g]])) {
+          canvassExists(k);
+          canvassResolved[k] = true;
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Records this batch's keys and their outcome into {@code out} (see {@link CommittedKeys}); call
+   * when the batch's rows are written, before its commit. A table that took the staging path is not
+   * recorded.
+   */
+  void record(CommittedKeys out) {
+    out.clear(seq);
+    if (!votesStaged) {
+      for (int g = 0; g < vKeys.n; g++) {
+        int r = vKeys.rep[g];
+        if (gExisting[g]) {
+          byte[] e = gExistingEid[g];
+          out.addVote(vKeys.hashes[g], vb, vRow[r] + 2, e, 0, e == null ? -1 : e.length);
+        } else {
+          out.addVote(vKeys.hashes[g], vb, vRow[r] + 2, vb, vEid[r] + 4, readInt(vb, vEid[r]));
+        }
+      }
+      out.votes = true;
+    }
+    if (!canvassStaged) {
+      for (int g = 0; g < cKeys.n; g++) {
+        int p = cEid[cKeys.rep[g]];
+        out.addEid(cKeys.hashes[g], cb, p, fieldLength(cb, p));
+      }
+      out.canvass = true;
+    }
+    out.index();
   }
 
   /** Whether the k-th hinted vote key is one of the previous batch's. */

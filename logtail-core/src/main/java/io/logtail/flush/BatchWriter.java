@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *       commits): group in memory ({@link BatchPlan}) the first vote of each (ballot, voter) and the
  *       first canvass record of each eid in the batch, the later ones classified as retransmits,
  *       duplicates or re-sends; keys this node probably committed already ({@link KeyBloom}) are
- *       looked up in the tables (those of the previous batch inside the transaction, the others
- *       ahead on the planner's connection) and, when found, classified against the counted row;</li>
+ *       looked up in the tables (those of the previous batch inside the transaction, unless the
+ *       previous batch's {@link CommittedKeys} answers them from memory; the others ahead on the
+ *       planner's connection) and, when found, classified against the counted row;</li>
  *   <li>fast path: binary COPY of the first rows straight into {@code votes} and
  *       {@code canvass_records}, each inside a savepoint. A unique violation (a key committed by an
  *       earlier batch or another node that the hints did not know) rolls back to the savepoint and
@@ -192,6 +193,12 @@ public final class BatchWriter {
   private final CopyBuffer aggregates = new CopyBuffer(1 << 16);
   private long voteFallbacks;
   private long canvassFallbacks;
+  /** Batches grouped so far (the planning sequence number of the last one). */
+  private long planned;
+  /** The exact keys of the batch committed last ({@link CommittedKeys}), and a spare for the next. */
+  private CommittedKeys lastCommitted = new CommittedKeys();
+  private CommittedKeys nextCommitted = new CommittedKeys();
+  private long keysFromLastBatch;
 
   public BatchWriter(int nodeId) {
     this(nodeId, new KeyBloom(VOTE_HINT_BYTES_LOG2), new KeyBloom(CANVASS_HINT_BYTES_LOG2));
@@ -238,6 +245,11 @@ public final class BatchWriter {
         plan = (BatchPlan) batch.attachment();
       }
       long tGroup = System.nanoTime();
+      // keys of the batch committed just before this one: answered from memory, exactly
+      int fromLast = 0;
+      if (lastCommitted.seq >= 0 && lastCommitted.seq == plan.seq - 1) {
+        fromLast = plan.resolveDeferred(lastCommitted);
+      }
       if (batch.voteRaw() || ballots || roll) {
         plan.fallbackVotes();
       } else {
@@ -360,16 +372,21 @@ public final class BatchWriter {
         }
         ps.executeBatch();
       }
+      plan.record(nextCommitted);
       long tRest = System.nanoTime();
       c.commit();
       long tCommit = System.nanoTime();
+      CommittedKeys k = lastCommitted;
+      lastCommitted = nextCommitted;
+      nextCommitted = k;
+      keysFromLastBatch += fromLast;
       plan.ready = false;
       if (log.isDebugEnabled()) {
         log.debug("batch {}: {} lines; votes {} fast + {} staged, canvass {} fast + {} staged; cas {} ms,"
-            + " plan {} ms, lookup in txn {} ms ({} + {} hinted keys), fast COPY {} ms, staging path {} ms, aggregates {} ms"
+            + " plan {} ms, lookup in txn {} ms ({} + {} hinted keys, {} answered by the previous batch), fast COPY {} ms, staging path {} ms, aggregates {} ms"
             + " ({} tallies, {} duplicate keys), rejects+batch {} ms, commit {} ms; hints {} votes, {} eids",
             batchId, batch.lines(), plan.fastVotes, plan.stagedVotes, plan.fastCanvass, plan.stagedCanvass,
-            ms(tCas - t0), ms(tGroup - tCas), ms(tPlan - tGroup), plan.nHintedVotes, plan.nHintedCanvass, ms(tFast - tPlan),
+            ms(tCas - t0), ms(tGroup - tCas), ms(tPlan - tGroup), plan.nHintedVotes, plan.nHintedCanvass, fromLast, ms(tFast - tPlan),
             ms(tStaged - tFast), ms(tAggregates - tStaged), n, d, ms(tRest - tAggregates), ms(tCommit - tRest), voteHints.size(), canvassHints.size());
       }
       long commitMicros = System.currentTimeMillis() * 1000L;
@@ -405,6 +422,7 @@ public final class BatchWriter {
       return true; // planned before a failed attempt: the lookups still hold (rows are never deleted)
     }
     synchronized (this) {
+      plan.seq = ++planned;
       KeyHints nextVotes = sized(spareVotes, batch.votes());
       KeyHints nextCanvass = sized(spareCanvass, batch.canvass());
       plan.group(batch, voteHints, canvassHints, prevVotes, prevCanvass, nextVotes, nextCanvass);
@@ -455,6 +473,11 @@ public final class BatchWriter {
 
   public long canvassFallbacks() {
     return canvassFallbacks;
+  }
+
+  /** Keys of a batch answered from the previous batch's committed keys instead of a lookup in its transaction. */
+  public long keysFromLastBatch() {
+    return keysFromLastBatch;
   }
 
   /**
@@ -536,7 +559,7 @@ public final class BatchWriter {
     List<String> eids = new ArrayList<>();
     List<Integer> ks = new ArrayList<>();
     for (int k = 0; k < plan.nHintedCanvass; k++) {
-      if (plan.canvassDeferred(k) == deferred) {
+      if (plan.canvassToLookUp(k, deferred)) {
         eids.add(plan.hintedEid(k));
         ks.add(k);
       }

@@ -207,6 +207,7 @@ class BatchWriterIT {
       assertEquals(1, r1.votes());
       BatchResult r2 = a.commit(b2);
       assertEquals(0, a.writer.voteFallbacks(), "b1's keys were looked up after b1 committed");
+      assertEquals(2, a.writer.keysFromLastBatch(), "b1's V1 and c1 were answered from b1's committed keys");
       assertEquals(0, a.writer.canvassFallbacks());
       assertEquals(1, r2.votes());
       assertEquals(2, r2.duplicates());
@@ -216,6 +217,71 @@ class BatchWriterIT {
     }
     assertTallies(db, "b1\tno\t1", "b1\tyes\t2");
     assertEquals(List.of("b1 " + V1 + " 1", "b1 " + V3 + " 1"), duplicates(db));
+  }
+
+  @Test
+  void keysOfThePreviousBatchAreAnsweredFromItsCommittedKeys() throws Exception {
+    Database db = db("fast_previous_batch");
+    Node a = new Node(db, "a", new BatchWriter(nodeId(db, "a")));
+    String v4 = voter(4);
+    a.write(vote("b1", "yes", V1, "e1"), vote("b1", "no", V2, null), vote("b1", "yes", v4, "e4"), canvass("c1"));
+    BatchResult r2 = a.write(
+        vote("b1", "yes", V1, "e1"), // retransmit of batch 1's vote, answered from memory
+        vote("b1", "no", V2, null), // batch 1's vote of V2 has no eid: a duplicate
+        vote("b1", "yes", V3, "e3"), // new
+        canvass("c1"), // re-send of batch 1's record
+        canvass("c2"));
+    assertEquals(1, r2.votes());
+    assertEquals(1, r2.duplicates());
+    assertEquals(1, r2.retransmits());
+    assertEquals(1, r2.canvass());
+    assertEquals(1, r2.resends());
+    assertEquals(3, a.writer.keysFromLastBatch(), "V1, V2 and c1 were batch 1's");
+    BatchResult r3 = a.write(
+        vote("b1", "no", V3, "e3"), // batch 2's counted vote's eid: a retransmit
+        vote("b1", "no", V1, "e1"), // batch 2 found V1 counted with e1: a retransmit
+        vote("b1", "no", V1, "e7"), // a duplicate
+        vote("b1", "no", v4, "e4"), // batch 1's key, not batch 2's: looked up in the database
+        canvass("c2"), // re-send of batch 2's record
+        canvass("c1"), // batch 2 found c1 committed: a re-send
+        canvass("c3"));
+    assertEquals(0, r3.votes());
+    assertEquals(1, r3.duplicates());
+    assertEquals(3, r3.retransmits());
+    assertEquals(1, r3.canvass());
+    assertEquals(2, r3.resends());
+    assertEquals(3 + 4, a.writer.keysFromLastBatch(), "V3, V1, c2 and c1 were batch 2's");
+    assertEquals(0, a.writer.voteFallbacks());
+    assertEquals(0, a.writer.canvassFallbacks());
+    assertTallies(db, "b1\tno\t1", "b1\tyes\t3");
+    assertEquals(List.of("b1 " + V1 + " 1", "b1 " + V2 + " 1"), duplicates(db));
+    assertEquals("3", one(db, "SELECT count(*) FROM canvass_records"));
+  }
+
+  @Test
+  void votesOfAPreviousBatchThatTookTheStagingPathAreLookedUp() throws Exception {
+    Database db = db("fast_previous_staged");
+    try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("INSERT INTO ballots (ballot, choices) VALUES ('b1', '{yes,no}')");
+    }
+    Node a = new Node(db, "a", new BatchWriter(nodeId(db, "a")));
+    BatchResult r1 = a.write(vote("b1", "yes", V1, "e1"), vote("b1", "maybe", V2, "e2"), canvass("c1"));
+    assertEquals(1, r1.votes());
+    assertEquals(1, r1.rejects());
+    try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute("DELETE FROM ballots");
+    }
+    BatchResult r2 = a.write(
+        vote("b1", "yes", V1, "e1"), // batch 1 staged its votes: looked up, a retransmit
+        vote("b1", "yes", V2, "e2"), // rejected in batch 1 (unknown choice): counts now
+        canvass("c1"));
+    assertEquals(1, r2.votes());
+    assertEquals(1, r2.retransmits());
+    assertEquals(0, r2.duplicates());
+    assertEquals(1, r2.resends());
+    assertEquals(1, a.writer.keysFromLastBatch(), "only c1: batch 1's votes took the staging path");
+    assertEquals(0, a.writer.voteFallbacks());
+    assertTallies(db, "b1\tyes\t2");
   }
 
   @Test
