@@ -216,6 +216,7 @@
     p.setAttribute('data-key', key);
     p.setAttribute('data-seq', String(idx.seq));
     p.setAttribute('data-updated-at', String(idx.updated_at));
+    p.setAttribute('data-batches', JSON.stringify(idx.batches || {}));
     p.textContent = 'Last update: ';
     p.appendChild(timeEl(idx.updated_at));
   }

@@ -9,7 +9,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.logtail.admin.AdminOptions;
+import io.logtail.admin.AdminProcess;
+import io.logtail.admin.AdminTestSupport;
 import io.logtail.db.TestDatabase;
+import io.logtail.gen.LogGenerator;
+import io.logtail.worker.WorkerOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,6 +24,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +37,7 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The results page end to end: a real nginx with the shipped {@code systemd/nginx-results.conf}
@@ -39,6 +49,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the page's numbers equal the files', the stale notice for each cause (old checked_at, ok:false, a
  * failed fetch) with the last good data still shown, the ballot page, keyboard navigation with a
  * visible focus, no sideways scroll at 360 px, 5,000 ballots with the filter.
+ *
+ * <p>{@link #liveResultsFromTheRealPublisherWhileLogtailIngests}: the admin process with its publisher
+ * ({@code --publish-dir}, every second) while 4 HTTP clients fire beacons at the same nginx's beacon
+ * server: mid-run the numbers the page shows equal the votes committed up to the batch its index names;
+ * after the last batch they equal {@code vote_tallies}, the page having followed by itself; a ballot's
+ * page equals {@code vote_tallies}, {@code vote_duplicates} and its file; the publisher stopped, the
+ * stale notice appears by itself over the last good numbers. Screenshots in {@code admin-process/target/}.
  *
  * <p>Needs nginx and chromium ({@code ./run-tests} installs both as root); fails, not skips, without.
  */
@@ -193,6 +210,151 @@ class ResultsPageE2EIT {
       browser.await(Duration.ofSeconds(10), "filtered to city-12*", "document.getElementById('list-count').dataset.matching === '111'"
           + " && document.querySelectorAll('#ballots li.ballot').length === 100", DESCRIBE);
     }
+  }
+
+  static final class Opts {
+    @CommandLine.Mixin WorkerOptions worker = new WorkerOptions();
+    @CommandLine.Mixin AdminOptions admin = new AdminOptions();
+  }
+
+  @Test
+  void liveResultsFromTheRealPublisherWhileLogtailIngests() throws Exception {
+    Path nginxBin = nginxBinary();
+    Path chromium = chromiumBinary();
+    String url = TestDatabase.createDatabase("results_e2e");
+    Path site = dir.resolve("publish");
+    copyPage(site);
+    LogGenerator.Mix mix = new LogGenerator.Mix();
+    mix.ballots = 6;
+    mix.choicesPerBallot = 3;
+    mix.voters = 3_000;           // about 5k votes over 3k voters x 6 ballots: duplicates happen
+    mix.resendShare = 0.03;
+    mix.badShare = 0.02;
+    int clients = 4;
+    int perClient = 3_000;
+
+    try (NginxServer nginx = NginxServer.start(nginxBin, dir.resolve("nginx"), TestDatabase.freePort(), 2,
+        TestDatabase.freePort(), site);
+        Chromium browser = Chromium.start(chromium, dir.resolve("chromium"))) {
+      String base = "http://127.0.0.1:" + nginx.resultsPort() + "/";
+      Opts o = new Opts();
+      new CommandLine(o).parseArgs("--log", nginx.beaconLogGlob(), "--db-url", url,
+          "--data-dir", dir.resolve("data").toString(), "--node-id", "web", "--status-addr", "127.0.0.1:0",
+          "--heartbeat-timeout", "15s", "--fsync-interval", "500ms", "--batch-lines", "1500",
+          "--publish-dir", site.toString(), "--publish-interval", "1s");
+      AdminProcess admin = new AdminProcess(o.worker, o.admin).start();
+      BeaconClients load = new BeaconClients("127.0.0.1", nginx.port(), clients, 11, mix, 1_000, perClient,
+          System::nanoTime);
+      try {
+        AdminTestSupport.await(Duration.ofSeconds(60), "worker running",
+            () -> "running".equals(admin.status().path("worker").path("state").asText()), admin::status);
+        load.start();
+
+        // ---- while logtail ingests: the page's numbers are vote_tallies at the batch its index names ----
+        AdminTestSupport.await(Duration.ofSeconds(60), "a quarter of the beacons sent",
+            () -> load.sent() >= (long) clients * perClient / 4 || load.errors() > 0, load::problems);
+        browser.navigate(base);
+        browser.await(Duration.ofSeconds(30), "live results", "document.documentElement.dataset.state === 'fresh'"
+            + " && document.querySelectorAll('#ballots li.ballot').length > 0", DESCRIBE);
+        JsonNode shownBatches = JSON.readTree(browser.eval("document.getElementById('updated').dataset.batches").asText());
+        Map<String, List<String>> mid = shownList(browser);
+        long midBatch = shownBatches.path("web").asLong();
+        assertTrue(midBatch > 0, "the page names a batch: " + shownBatches);
+        assertEquals(talliesAtBatch(url, "web", midBatch), mid, "the page vs the votes committed up to batch " + midBatch);
+        assertFalse(load.done(), "the first check ran while beacons were still being sent");
+        browser.screenshot(SHOTS.resolve("results-page-live.png"));
+
+        load.awaitDone();
+        assertEquals(List.of(), load.problems(), "requests nginx did not answer as expected");
+        long lines = load.expected().lines;
+        AdminTestSupport.await(Duration.ofSeconds(60), "every line committed",
+            () -> AdminTestSupport.queryLong(url, "SELECT coalesce(sum(lines), 0) FROM batches") >= lines, admin::status);
+        long lastBatch = AdminTestSupport.queryLong(url,
+            "SELECT max(batch_id) FROM batches JOIN nodes USING (node_id) WHERE name = 'web'");
+        // the page follows by itself (no reload): its index names the last batch
+        browser.await(Duration.ofSeconds(30), "the page at batch " + lastBatch,
+            "JSON.parse(document.getElementById('updated').dataset.batches || '{}').web === " + lastBatch, DESCRIBE);
+        assertTrue(midBatch < lastBatch, midBatch + " < " + lastBatch);
+        Map<String, List<String>> tallies = talliesNow(url);
+        assertEquals(tallies, shownList(browser), "the page vs vote_tallies after the last batch");
+        assertEquals(mix.ballots, tallies.size());
+        browser.screenshot(SHOTS.resolve("results-page.png"));
+
+        // ---- a ballot's page, reached as a visitor does (its link) ----
+        String ballot = tallies.keySet().iterator().next();
+        browser.eval("document.querySelector('#ballots a[href=\"#/ballot/" + ballot + "\"]').click(), true");
+        browser.await(Duration.ofSeconds(30), "ballot page", "location.hash === '#/ballot/" + ballot + "'"
+            + " && document.getElementById('ballot-body').dataset.ballot === '" + ballot + "'", DESCRIBE);
+        List<String> shown = shownBallot(browser);
+        JsonNode file = JSON.readTree(site.resolve("results/ballot/" + ballot + ".json").toFile());
+        assertEquals(expectedBallot(file), shown, "the ballot page vs its file");
+        List<String> fromDb = new java.util.ArrayList<>();
+        fromDb.add("ballot=" + ballot);
+        fromDb.addAll(tallies.get(ballot).stream().map(x -> x.contains("=") ? "choice " + x : "votes=" + x).toList());
+        fromDb.add("duplicates=" + AdminTestSupport.queryLong(url,
+            "SELECT coalesce(sum(attempts), 0) FROM vote_duplicates WHERE ballot = '" + ballot + "'"));
+        assertEquals(fromDb, shown.subList(0, fromDb.size()), "the ballot page vs vote_tallies and vote_duplicates");
+        assertTrue(shown.get(fromDb.size() - 1).matches("duplicates=[1-9][0-9]*"), "duplicates happened: " + shown);
+        browser.screenshot(SHOTS.resolve("results-page-ballot.png"));
+        browser.viewport(360, 800, true);
+        assertTrue(browser.eval("document.documentElement.scrollWidth <= window.innerWidth").asBoolean(), "360 px");
+        browser.screenshot(SHOTS.resolve("results-page-ballot-phone.png"));
+        browser.viewport(1200, 900, false);
+
+        // ---- the publisher stops: the notice appears by itself, the last good data stays ----
+        browser.navigate(base);
+        browser.await(Duration.ofSeconds(30), "fresh", "document.documentElement.dataset.state === 'fresh'", DESCRIBE);
+        load.close();
+        admin.close();
+        browser.await(Duration.ofSeconds(30), "the stale notice", "document.documentElement.dataset.state === 'stale'"
+            + " && !document.getElementById('stale').hidden", DESCRIBE);
+        assertTrue(staleText(browser).contains("not been checked for updates since"), staleText(browser));
+        assertEquals(tallies, shownList(browser), "the last good data stays on screen");
+        browser.screenshot(SHOTS.resolve("results-page-stale.png"));
+      } finally {
+        load.close();
+        admin.close();
+      }
+    }
+  }
+
+  /** ballot -> [votes, choice=votes=votes...] from the vote_tallies view, choices by votes desc then name. */
+  static Map<String, List<String>> talliesNow(String url) throws Exception {
+    return tallies(url, "SELECT ballot, choice, votes FROM vote_tallies", null, 0);
+  }
+
+  /** The same from the counted votes whose lines are in the node's batches up to {@code batch}. */
+  static Map<String, List<String>> talliesAtBatch(String url, String node, long batch) throws Exception {
+    return tallies(url, "SELECT k.ballot, v.choice, count(*) FROM votes v JOIN ballot_keys k USING (ballot_id)"
+        + " JOIN nodes n ON n.node_id = v.node_id WHERE n.name = ? AND EXISTS (SELECT 1 FROM batch_ranges r"
+        + " WHERE r.node_id = v.node_id AND r.source_id = v.source_id AND r.batch_id <= ?"
+        + " AND v.line_offset >= r.start_offset AND v.line_offset < r.end_offset) GROUP BY 1, 2", node, batch);
+  }
+
+  private static Map<String, List<String>> tallies(String url, String sql, String node, long batch) throws Exception {
+    Map<String, Map<String, Long>> by = new TreeMap<>();
+    try (Connection c = DriverManager.getConnection(url); PreparedStatement st = c.prepareStatement(sql)) {
+      if (node != null) {
+        st.setString(1, node);
+        st.setLong(2, batch);
+      }
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          by.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));
+        }
+      }
+    }
+    Map<String, List<String>> m = new TreeMap<>();
+    by.forEach((b, choices) -> {
+      List<String> l = new java.util.ArrayList<>();
+      l.add(Long.toString(choices.values().stream().mapToLong(Long::longValue).sum()));
+      choices.entrySet().stream()
+          .filter(e -> e.getValue() > 0)
+          .sorted((x, y) -> x.getValue().equals(y.getValue()) ? x.getKey().compareTo(y.getKey()) : Long.compare(y.getValue(), x.getValue()))
+          .forEach(e -> l.add(e.getKey() + "=" + e.getValue() + "=" + e.getValue()));
+      m.put(b, l);
+    });
+    return m;
   }
 
   // ---- what the page shows, read from its DOM (data-* for the raw numbers, as the page renders them) ----
