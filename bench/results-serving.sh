@@ -5,7 +5,7 @@
 # figures and the bench's, with uptime before and after. docs/benchmarks.md ("Serving the results").
 #
 #   bench/results-serving.sh                       # the ballot file of web/test-fixtures/
-#   PUBLISH_DIR=/var/lib/logtail/publish bench/results-serving.sh   # files a real publisher wrote
+#   PUBLISH_DIR=/var/www/logtail-results bench/results-serving.sh   # files a real publisher wrote
 #
 # Settings (environment): RATE (20000), DURATION (60, s), WRK_THREADS (2), WRK_CONNS (200),
 # WRK_DURATION (30s), FILE (results/ballot/city-0.json), PORT (18190), WORK (target/results-serving),
@@ -44,11 +44,11 @@ fi
 
 # The shipped snippet with its port and root changed, nothing else (as io.logtail.demo.NginxServer does).
 snippet=systemd/nginx-results.conf
-for line in '    listen 80;' '    listen [::]:80;' '    root /var/lib/logtail/publish;'; do
+for line in '    listen 80;' '    listen [::]:80;' '    root /var/www/logtail-results;'; do
   [ "$(grep -cxF -- "$line" "$snippet")" = 1 ] || { echo "results-serving: $snippet must contain '$line' once" >&2; exit 1; }
 done
 sed -e "s|^    listen 80;\$|    listen 127.0.0.1:$port;|" -e '/^    listen \[::\]:80;$/d' \
-    -e "s|^    root /var/lib/logtail/publish;\$|    root $work/site;|" "$snippet" > "$work/nginx/results.conf"
+    -e "s|^    root /var/www/logtail-results;\$|    root $work/site;|" "$snippet" > "$work/nginx/results.conf"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root root;"
 cat > "$work/nginx/nginx.conf" <<EOF
