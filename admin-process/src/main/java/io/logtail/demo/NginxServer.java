@@ -55,7 +55,8 @@ public final class NginxServer implements AutoCloseable {
     return which("logrotate", "/usr/sbin/logrotate");
   }
 
-  private static Optional<Path> which(String name, String usual) {
+  /** {@code usual} when executable, else {@code name} on the PATH (also for the tests' other tools). */
+  static Optional<Path> which(String name, String usual) {
     if (Files.isExecutable(Path.of(usual))) {
       return Optional.of(Path.of(usual));
     }

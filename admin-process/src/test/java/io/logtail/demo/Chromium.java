@@ -45,19 +45,9 @@ final class Chromium implements AutoCloseable {
   private final String session;
   private final Path profile;
 
-  /** {@code /usr/bin/chromium} or {@code chromium} on the PATH. */
+  /** {@code /usr/bin/chromium} (Debian's package) or {@code chromium} on the PATH. */
   static Optional<Path> findBinary() {
-    for (String p : List.of("/usr/bin/chromium", "/usr/bin/chromium-browser")) {
-      if (Files.isExecutable(Path.of(p))) {
-        return Optional.of(Path.of(p));
-      }
-    }
-    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!d.isEmpty() && Files.isExecutable(Path.of(d, "chromium"))) {
-        return Optional.of(Path.of(d, "chromium"));
-      }
-    }
-    return Optional.empty();
+    return NginxServer.which("chromium", "/usr/bin/chromium");
   }
 
   /** Starts Chromium with a new empty profile under {@code profile} and opens one blank tab. */
