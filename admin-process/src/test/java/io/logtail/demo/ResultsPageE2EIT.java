@@ -230,6 +230,11 @@ class ResultsPageE2EIT {
     mix.voters = 3_000;           // about 5k votes over 3k voters x 6 ballots: duplicates happen
     mix.resendShare = 0.03;
     mix.badShare = 0.02;
+    mix.roll = true;              // every voter on the roll (scope '*'): the page shows turnout
+    Path roll = dir.resolve("roll.txt");
+    try (OutputStream out = Files.newOutputStream(roll)) {
+      new LogGenerator(11, mix).writeRoll(out);
+    }
     int clients = 4;
     int perClient = 3_000;
 
@@ -248,6 +253,11 @@ class ResultsPageE2EIT {
       try {
         AdminTestSupport.await(Duration.ofSeconds(60), "worker running",
             () -> "running".equals(admin.status().path("worker").path("state").asText()), admin::status);
+        java.io.StringWriter rollOut = new java.io.StringWriter();
+        CommandLine rollCmd = io.logtail.cli.LogtailCli.commandLine();
+        rollCmd.setOut(new java.io.PrintWriter(rollOut, true));
+        rollCmd.setErr(new java.io.PrintWriter(rollOut, true));
+        assertEquals(0, rollCmd.execute("roll", "load", "--db-url", url, "--scope", "*", roll.toString()), rollOut.toString());
         load.start();
 
         // ---- while logtail ingests: the page's numbers are vote_tallies at the batch its index names ----
@@ -278,6 +288,12 @@ class ResultsPageE2EIT {
         Map<String, List<String>> tallies = talliesNow(url);
         assertEquals(tallies, shownList(browser), "the page vs vote_tallies after the last batch");
         assertEquals(mix.ballots, tallies.size());
+        // turnout against the roll of 3,000 voters, in text
+        for (Map.Entry<String, List<String>> e : tallies.entrySet()) {
+          String t = browser.eval("document.querySelector('li[data-ballot=\"" + e.getKey() + "\"] [data-field=turnout]').textContent").asText();
+          assertTrue(t.matches(", turnout [0-9.]+% \\(" + String.format(java.util.Locale.US, "%,d", Long.parseLong(e.getValue().get(0)))
+              + " of 3,000 on the roll\\)"), e.getKey() + ": " + t);
+        }
         browser.screenshot(SHOTS.resolve("results-page.png"));
 
         // ---- a ballot's page, reached as a visitor does (its link) ----
