@@ -73,6 +73,9 @@
   function serverNow() { return Date.now() - state.skewMs; }
   function ballotHref(name) { return '#/ballot/' + encodeURIComponent(name); }
   function ballotFile(name) { return BASE + 'ballot/' + encodeURIComponent(name) + '.json'; }
+  // the publisher writes a ballot's own file only for names of the decoder's identifier characters
+  var FILE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+  function hasFile(name) { return FILE_NAME.test(name); }
 
   // ---- fetching ----
 
@@ -110,7 +113,7 @@
     state.polling = true;
     var name = state.ballotName;
     var jobs = [getJson(BASE + 'index.json'), getJson(BASE + 'status.json'),
-      name !== null ? getJson(ballotFile(name)) : Promise.resolve(null)];
+      name !== null && hasFile(name) ? getJson(ballotFile(name)) : Promise.resolve(null)];
     Promise.allSettled(jobs).then(function (res) {
       var idx = res[0], st = res[1], bal = res[2];
       if (idx.status === 'fulfilled') {
@@ -134,7 +137,11 @@
         state.statusError = st.reason.message;
       }
       if (name !== null && name === state.ballotName) {
-        if (bal.status === 'fulfilled') {
+        if (!hasFile(name)) {
+          state.ballotMissing = true;
+          state.ballotError = null;
+          state.ballot = null;
+        } else if (bal.status === 'fulfilled') {
           if (!validBallot(bal.value)) {
             state.ballotError = 'the ballot file is not in the expected format';
           } else {
