@@ -13,10 +13,10 @@ import java.time.Instant;
  * last cycle succeeded, the seq, when it last succeeded and how stale the files are, the last error,
  * the cycle's duration. Times are epoch milliseconds, as elsewhere on {@code /status}.
  */
-final class PublisherStatus {
+public final class PublisherStatus {
   private PublisherStatus() {}
 
-  static JsonNode json(Publisher p, long nowMillis) {
+  public static JsonNode json(Publisher p, long nowMillis) {
     if (p == null) {
       return NullNode.getInstance();
     }

@@ -310,7 +310,8 @@ public final class Publisher implements AutoCloseable {
       if (staleSince == null) {
         staleSince = now;
       }
-      if (!error.equals(lastError) || lastErrorLoggedAt == null
+      // the same failure again (figures aside: "timed out after 2001ms") is logged at most once a minute
+      if (lastError == null || !sameFailure(error, lastError) || lastErrorLoggedAt == null
           || !now.isBefore(lastErrorLoggedAt.plus(REPEAT_LOG))) {
         log.warn("publisher: cycle failed, the published files stay as they are (stale since {}; retrying every {} ms): {}",
             staleSince, cfg.interval().toMillis(), error);
@@ -389,6 +390,10 @@ public final class Publisher implements AutoCloseable {
 
   private static AtomicFiles.Pending pending(Path p, String text) {
     return new AtomicFiles.Pending(p, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static boolean sameFailure(String a, String b) {
+    return a.replaceAll("\\d+", "#").equals(b.replaceAll("\\d+", "#"));
   }
 
   private static String oneLine(String s) {

@@ -30,8 +30,8 @@ import javax.sql.DataSource;
  * and canvass records. It also keeps the expected tallies after each batch, so that a test can check
  * a published file against the batch it names.
  */
-final class PublishFixture {
-  static final ObjectMapper JSON = new ObjectMapper();
+public final class PublishFixture {
+  public static final ObjectMapper JSON = new ObjectMapper();
 
   private final DataSource ds;
   private final Map<String, Long> batchIds = new HashMap<>();
@@ -41,33 +41,33 @@ final class PublishFixture {
   final Map<Long, Map<String, Map<String, Long>>> tallyAfter = new HashMap<>();
   private final Map<String, Map<String, Long>> tally = new TreeMap<>();
 
-  PublishFixture(DataSource ds) {
+  public PublishFixture(DataSource ds) {
     this.ds = ds;
   }
 
   /** What one batch adds. */
-  static final class Batch {
+  public static final class Batch {
     final Map<String, Map<String, Long>> votes = new TreeMap<>();
     final java.util.List<Map.Entry<String, long[]>> duplicates = new java.util.ArrayList<>();   // ballot, {voter seed, attempts}
     final Map<String, String> rejects = new HashMap<>();      // raw line -> reason
     int canvass;                                              // records, spread over a few cells
 
-    Batch vote(String ballot, String choice, long n) {
+    public Batch vote(String ballot, String choice, long n) {
       votes.computeIfAbsent(ballot, k -> new TreeMap<>()).merge(choice, n, Long::sum);
       return this;
     }
 
-    Batch duplicate(String ballot, long voterSeed, long attempts) {
+    public Batch duplicate(String ballot, long voterSeed, long attempts) {
       duplicates.add(Map.entry(ballot, new long[] {voterSeed, attempts}));
       return this;
     }
 
-    Batch reject(String rawLine, String reason) {
+    public Batch reject(String rawLine, String reason) {
       rejects.put(rawLine, reason);
       return this;
     }
 
-    Batch canvass(int n) {
+    public Batch canvass(int n) {
       canvass += n;
       return this;
     }
@@ -80,7 +80,7 @@ final class PublishFixture {
   }
 
   /** Commits one batch of node {@code node}; returns its batch id. */
-  synchronized long commit(String node, Batch b) throws SQLException {
+  public synchronized long commit(String node, Batch b) throws SQLException {
     try (Connection c = ds.getConnection()) {
       c.setAutoCommit(false);
       int nodeId;
@@ -201,18 +201,18 @@ final class PublishFixture {
   }
 
   /** Reads and parses a JSON file (and checks that its .gz holds valid gzip of valid JSON). */
-  static JsonNode read(Path p) throws IOException {
+  public static JsonNode read(Path p) throws IOException {
     return JSON.readTree(Files.readAllBytes(p));
   }
 
-  static byte[] gunzip(byte[] gz) throws IOException {
+  public static byte[] gunzip(byte[] gz) throws IOException {
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gz))) {
       return in.readAllBytes();
     }
   }
 
   /** The choices of a published ballot as choice -> votes. */
-  static Map<String, Long> choices(JsonNode ballot) {
+  public static Map<String, Long> choices(JsonNode ballot) {
     Map<String, Long> m = new TreeMap<>();
     for (JsonNode c : ballot.path("choices")) {
       m.put(c.path("choice").asText(), c.path("votes").asLong());
