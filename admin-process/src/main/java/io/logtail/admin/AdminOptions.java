@@ -1,7 +1,9 @@
 package io.logtail.admin;
 
+import io.logtail.publish.PublishOptions;
 import io.logtail.worker.DurationConverter;
 import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options of the admin process (the supervisor of the worker JVM and the status port). */
@@ -41,4 +43,7 @@ public final class AdminOptions {
   @Option(names = "--worker-heap", defaultValue = "192m", paramLabel = "SIZE",
       description = "-Xmx of the worker JVM. Default: ${DEFAULT-VALUE} (its live set is small; more heap only grows its RSS).")
   public String workerHeap;
+
+  /** The publisher (issue 9): run by the admin process when {@code --publish-dir} is given. */
+  @Mixin public PublishOptions publish = new PublishOptions();
 }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.logtail.db.Database;
+import io.logtail.publish.Publisher;
+import io.logtail.publish.PublisherConfig;
 import io.logtail.util.Ticker;
 import io.logtail.worker.DatabaseSetup;
 import io.logtail.worker.WorkerMain;
@@ -81,6 +83,8 @@ public final class AdminProcess implements AutoCloseable {
   private Thread supervisor;
   private Thread prober;
   private volatile boolean stopping;
+  private volatile Publisher publisher;   // null without --publish-dir
+  private Database publisherPool;
 
   // state shown on the status port (written by the supervisor thread, read by the server's threads)
   private volatile State state = State.STARTING;
@@ -135,6 +139,7 @@ public final class AdminProcess implements AutoCloseable {
     dbCheckedAt = System.currentTimeMillis();
     log.info("admin: status port on http://{}:{}/status; database {}", server.address().getHostString(),
         server.address().getPort(), db.redactedUrl());
+    startPublisher();
     prober = new Thread(this::probeLoop, "logtail-admin-dbprobe");
     prober.setDaemon(true);
     prober.start();
@@ -461,8 +466,54 @@ public final class AdminProcess implements AutoCloseable {
     process = null;
     state = State.STOPPED;
     fsync();
+    stopPublisher();
     server.close();
     db.close();
+  }
+
+  // ------------------------------------------------------------------ publisher (--publish-dir)
+
+  /**
+   * The publisher, in this JVM (never in the worker's), on a pool of its own with one connection, on
+   * its own thread: a slow or failing publish cannot hold up supervision or ingest.
+   */
+  private void startPublisher() throws IOException {
+    PublisherConfig pc;
+    try {
+      pc = ao.publish.toConfig();
+    } catch (IllegalArgumentException e) {
+      closeAfterFailedStart();
+      throw e;
+    }
+    if (pc == null) {
+      return;
+    }
+    publisherPool = Publisher.openPool(db.jdbcUrl(), wo.dbUser, wo.dbPassword);
+    try {
+      publisher = new Publisher(publisherPool.dataSource(), pc, java.time.Clock.systemUTC()).start();
+    } catch (IllegalStateException | IOException e) {
+      publisherPool.close();
+      closeAfterFailedStart();
+      throw new IllegalArgumentException("cannot publish to " + pc.dir() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void closeAfterFailedStart() {
+    server.close();
+    db.close();
+  }
+
+  private void stopPublisher() {
+    Publisher p = publisher;
+    if (p != null) {
+      p.close();
+      publisherPool.close();
+    }
+  }
+
+  /** The publisher, or null when not publishing. */
+  public Publisher publisher() {
+    return publisher;
   }
 
   // ------------------------------------------------------------------ fsync and probes
@@ -581,6 +632,7 @@ public final class AdminProcess implements AutoCloseable {
     fs.put("files", fsyncFiles);
     fs.put("last_error", fsyncError);
     fs.put("interval_ms", ao.fsyncInterval.toMillis());
+    root.set("publisher", PublisherStatus.json(publisher, now));
     return root;
   }
 

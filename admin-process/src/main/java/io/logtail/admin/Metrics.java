@@ -21,7 +21,10 @@ import java.util.List;
  * {@code logtail_flush_last_commit_timestamp_seconds}, {@code logtail_binlog_last_batch},
  * {@code logtail_database_reachable}, {@code logtail_fsync_last_seconds},
  * {@code logtail_lag_bytes{path}}, {@code logtail_source_size_bytes{path}},
- * {@code logtail_source_committed_offset_bytes{path}}, {@code logtail_lag_total_bytes}.
+ * {@code logtail_source_committed_offset_bytes{path}}, {@code logtail_lag_total_bytes}; with
+ * {@code --publish-dir}: {@code logtail_publisher_ok}, {@code logtail_publisher_seq},
+ * {@code logtail_publisher_stale_seconds}, {@code logtail_publisher_last_cycle_seconds},
+ * {@code logtail_publisher_last_success_timestamp_seconds}, {@code logtail_publisher_failures_total}.
  */
 final class Metrics {
   private final StatusServer.Source src;
@@ -62,12 +65,30 @@ final class Metrics {
         .baseUnit("seconds").description("Time the last fsync of logs and binlog took").register(registry);
     Gauge.builder("logtail.lag.total", this, m -> m.snap.path("lag_bytes").asDouble())
         .baseUnit("bytes").description("Bytes in the logs not yet committed, all sources").register(registry);
+    publisherMeters();
     lag = MultiGauge.builder("logtail.lag").baseUnit("bytes")
         .description("Bytes of the file not yet committed").register(registry);
     size = MultiGauge.builder("logtail.source.size").baseUnit("bytes")
         .description("Size of the file").register(registry);
     committed = MultiGauge.builder("logtail.source.committed.offset").baseUnit("bytes")
         .description("Offset up to which the file is committed").register(registry);
+  }
+
+  /** The publisher's figures (NaN when the admin does not publish). */
+  private void publisherMeters() {
+    Gauge.builder("logtail.publisher.ok", this, m -> m.snap.path("publisher").isObject()
+            ? (m.snap.path("publisher").path("ok").asBoolean() ? 1 : 0) : Double.NaN)
+        .description("1 when the last publishing cycle succeeded").register(registry);
+    Gauge.builder("logtail.publisher.seq", this, m -> m.num("publisher", "seq"))
+        .description("Sequence number of the newest published results").register(registry);
+    Gauge.builder("logtail.publisher.stale", this, m -> m.num("publisher", "stale_s"))
+        .baseUnit("seconds").description("Time since the published files last reflected the database").register(registry);
+    Gauge.builder("logtail.publisher.last.cycle", this, m -> m.num("publisher", "last_cycle_ms") / 1000.0)
+        .baseUnit("seconds").description("Duration of the last publishing cycle").register(registry);
+    Gauge.builder("logtail.publisher.last.success.timestamp", this, m -> m.num("publisher", "last_success_at") / 1000.0)
+        .baseUnit("seconds").description("Unix time of the last successful publishing cycle").register(registry);
+    FunctionCounter.builder("logtail.publisher.failures", this, m -> m.num("publisher", "failures"))
+        .description("Failed publishing cycles since the admin started").register(registry);
   }
 
   private double num(String obj, String field) {

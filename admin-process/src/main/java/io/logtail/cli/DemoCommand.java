@@ -159,8 +159,9 @@ public final class DemoCommand implements Callable<Integer> {
       @CommandLine.Mixin AdminOptions admin = new AdminOptions();
     }
     Opts o = new Opts();
+    Path publishDir = dir.resolve("publish");
     new CommandLine(o).parseArgs("--log", glob, "--db-url", url, "--data-dir", workerDir.toString(),
-        "--node-id", "demo", "--status-addr", statusAddr);
+        "--node-id", "demo", "--status-addr", statusAddr, "--publish-dir", publishDir.toString());
     AdminProcess admin;
     try {
       admin = new AdminProcess(o.worker, o.admin).start();
@@ -173,6 +174,8 @@ public final class DemoCommand implements Callable<Integer> {
       return 2;
     }
     say("logtail: admin process with status port %s, worker JVM starting", admin.server().address());
+    say("publishing the results every %d s under %s (results/index.json, results/ballot/*.json,"
+        + " canvass/cells.geojson, results/status.json)", o.admin.publish.interval.toSeconds(), publishDir);
     BeaconClients clientsLoad = null;
     PacedAppender writer = null;
     LogGenerator fileGen = null;
@@ -226,6 +229,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("To look further:");
     out.println("  psql 'postgresql://logtail@127.0.0.1:" + pg.port() + "/demo'    # the embedded PostgreSQL stays up;");
     out.println("      e.g. SELECT * FROM vote_tallies ORDER BY 1, 2;  SELECT reason, count(*) FROM rejects GROUP BY 1;");
+    out.println("  " + publishDir.resolve("results/index.json") + "    # the published results (docs/results.md)");
     out.println("  ./logtail demo --keep-running      # then, in another terminal: ./logtail status");
     out.println("  ./logtail run --log '/var/log/nginx/beacons.log*'   # the real job (docs/operations.md)");
     out.println("  (stop the demo's PostgreSQL: " + stopHint(pg) + ")");

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     versionProvider = LogtailCli.Version.class,
     description = "Tails nginx access logs of beacons into PostgreSQL, exactly once.",
     subcommands = {RunCommand.class, StatusCommand.class, RecoverCommand.class, RollCommand.class, BallotsCommand.class,
-        BinlogCommand.class, BenchCommand.class, DemoCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
+        BinlogCommand.class, BenchCommand.class, DemoCommand.class, VerifyCommand.class, PublishCommand.class, CommandLine.HelpCommand.class})
 public final class LogtailCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -23,18 +23,25 @@ import java.util.concurrent.locks.LockSupport;
  * {@code site.log} (requests outside {@code /b/}), {@code error.log}, {@code nginx.pid} and temp
  * directories. When run as root the workers run as root too, so that they can reopen the logs in a
  * private (0700) directory on {@code USR1}.
+ *
+ * <p>Optionally a second server on its own port serves the results page and the published files with
+ * the shipped {@code systemd/nginx-results.conf} ({@code results.conf}: its port and root changed, and
+ * nothing else), for the results end-to-end test and the serving benchmark.
  */
 public final class NginxServer implements AutoCloseable {
   private static final String SNIPPET = "nginx-beacons.conf";
   private static final String ROTATE = "logrotate-logtail";
+  private static final String RESULTS = "nginx-results.conf";
 
   private final Path dir;
   private final int port;
+  private final int resultsPort;
   private final Process process;
 
-  private NginxServer(Path dir, int port, Process process) {
+  private NginxServer(Path dir, int port, int resultsPort, Process process) {
     this.dir = dir;
     this.port = port;
+    this.resultsPort = resultsPort;
     this.process = process;
   }
 
@@ -48,7 +55,8 @@ public final class NginxServer implements AutoCloseable {
     return which("logrotate", "/usr/sbin/logrotate");
   }
 
-  private static Optional<Path> which(String name, String usual) {
+  /** {@code usual} when executable, else {@code name} on the PATH (also for the tests' other tools). */
+  static Optional<Path> which(String name, String usual) {
     if (Files.isExecutable(Path.of(usual))) {
       return Optional.of(Path.of(usual));
     }
@@ -67,9 +75,22 @@ public final class NginxServer implements AutoCloseable {
    * @throws IOException when nginx does not start; the message holds its error log
    */
   public static NginxServer start(Path binary, Path dir, int port, int workers) throws IOException {
+    return start(binary, dir, port, workers, 0, null);
+  }
+
+  /**
+   * As {@link #start(Path, Path, int, int)}, plus, when {@code resultsRoot} is not null, the shipped
+   * results server on {@code 127.0.0.1:resultsPort} serving {@code resultsRoot} (the publish directory
+   * with the page copied into it).
+   */
+  public static NginxServer start(Path binary, Path dir, int port, int workers, int resultsPort, Path resultsRoot)
+      throws IOException {
     dir = dir.toAbsolutePath();
     Files.createDirectories(dir.resolve("tmp"));
     Files.writeString(dir.resolve("beacons.conf"), snippet(dir, port));
+    if (resultsRoot != null) {
+      Files.writeString(dir.resolve("results.conf"), resultsSnippet(resultsRoot.toAbsolutePath(), resultsPort));
+    }
     String conf = String.join("\n",
         "# written by logtail (io.logtail.demo.NginxServer); the beacon server is the shipped snippet",
         "daemon off;",
@@ -90,6 +111,7 @@ public final class NginxServer implements AutoCloseable {
         "  keepalive_requests 10000000;",
         "  keepalive_timeout 300s;",
         "  include " + dir.resolve("beacons.conf") + ";",
+        resultsRoot != null ? "  include " + dir.resolve("results.conf") + ";" : "",
         "}",
         "");
     Path confFile = dir.resolve("nginx.conf");
@@ -100,13 +122,13 @@ public final class NginxServer implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("nginx.out").toFile())
         .start();
-    NginxServer s = new NginxServer(dir, port, p);
+    NginxServer s = new NginxServer(dir, port, resultsRoot != null ? resultsPort : 0, p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (true) {
       if (!p.isAlive()) {
         throw new IOException("nginx exited with status " + p.exitValue() + " at start; " + s.diagnostics());
       }
-      if (Files.exists(dir.resolve("nginx.pid")) && accepts(port)) {
+      if (Files.exists(dir.resolve("nginx.pid")) && accepts(port) && (resultsRoot == null || accepts(resultsPort))) {
         return s;
       }
       if (System.nanoTime() > deadline) {
@@ -123,6 +145,15 @@ public final class NginxServer implements AutoCloseable {
     s = replaceOnce(s, SNIPPET, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
     s = replaceOnce(s, SNIPPET, "    listen [::]:80;\n", "");
     s = replaceOnce(s, SNIPPET, " /var/log/nginx/beacons.log ", " " + dir.resolve("beacons.log") + " ");
+    return s;
+  }
+
+  /** The shipped results snippet with its port and root replaced; fails when the snippet changed shape. */
+  static String resultsSnippet(Path root, int port) throws IOException {
+    String s = resource(RESULTS);
+    s = replaceOnce(s, RESULTS, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
+    s = replaceOnce(s, RESULTS, "    listen [::]:80;\n", "");
+    s = replaceOnce(s, RESULTS, "    root /var/www/logtail-results;\n", "    root " + root + ";\n");
     return s;
   }
 
@@ -182,6 +213,11 @@ public final class NginxServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The port of the results server, 0 when it was not started. */
+  public int resultsPort() {
+    return resultsPort;
   }
 
   /** The access log of the beacons: the queue logtail tails. */

@@ -363,6 +363,24 @@ public final class BeaconDecoder {
     }
   }
 
+  /**
+   * Whether {@code s} is an identifier as the decoder accepts it for a ballot or a choice: 1 to
+   * {@value #MAX_ID} of letters, digits, '.', '_', '-' (the publisher uses it to decide whether a
+   * ballot name is safe as a file name).
+   */
+  public static boolean isIdentifier(String s) {
+    if (s == null || s.isEmpty() || s.length() > MAX_ID) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c > 0xFF || !ID[c]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static boolean isId(byte[] b, int off, int len, boolean[] allowed) {
     if (len < 1 || len > MAX_ID) {
       return false;

@@ -1,0 +1,34 @@
+package io.logtail.publish;
+
+import io.logtail.worker.DurationConverter;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The publisher's command-line options, declared once: {@code logtail publish} (where
+ * {@code --publish-dir} is required) and {@code logtail run} (where it turns the publisher on, in the
+ * admin process) both mix them in.
+ */
+public final class PublishOptions {
+  @Option(names = "--publish-dir", paramLabel = "DIR", defaultValue = "${env:LOGTAIL_PUBLISH_DIR}",
+      description = "Publish the results as flat files (results/index.json, results/ballot/*.json, canvass/cells.geojson,"
+          + " results/status.json, each with a .gz) under DIR, for nginx to serve (docs/results.md). With `run`, the"
+          + " admin process publishes; without this option it does not. Env: LOGTAIL_PUBLISH_DIR.")
+  public Path dir;
+
+  @Option(names = "--publish-interval", defaultValue = "${env:LOGTAIL_PUBLISH_INTERVAL:-5s}", converter = DurationConverter.class,
+      description = "How often the results are read and the files that changed rewritten. Default: ${DEFAULT-VALUE}. Env: LOGTAIL_PUBLISH_INTERVAL.")
+  public Duration interval;
+
+  @Option(names = "--publish-cells-interval", defaultValue = "${env:LOGTAIL_PUBLISH_CELLS_INTERVAL:-30s}",
+      converter = DurationConverter.class,
+      description = "How often canvass/cells.geojson is recomputed (a scan of all canvass records; docs/benchmarks.md);"
+          + " never more often than --publish-interval. Default: ${DEFAULT-VALUE}. Env: LOGTAIL_PUBLISH_CELLS_INTERVAL.")
+  public Duration cellsInterval;
+
+  /** The validated settings, or null when no {@code --publish-dir} was given. */
+  public PublisherConfig toConfig() {
+    return dir == null || dir.toString().isBlank() ? null : PublisherConfig.of(dir, interval, cellsInterval);
+  }
+}

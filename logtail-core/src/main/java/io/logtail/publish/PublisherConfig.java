@@ -1,0 +1,57 @@
+package io.logtail.publish;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The publisher's settings, validated when built (docs/config-reference.md lists the options:
+ * {@code --publish-dir}, {@code --publish-interval}, {@code --publish-cells-interval}).
+ *
+ * @param dir the directory nginx serves; the publisher writes {@code results/} and {@code canvass/} in it
+ * @param interval time between the starts of two cycles
+ * @param cellsInterval the canvass cells (a scan of all canvass records) are read at most this often,
+ *     and never more often than {@code interval}
+ * @param statementTimeout longest a query may run before the cycle fails
+ * @param writeThreads threads that write and fsync the files of one cycle together
+ */
+public record PublisherConfig(Path dir, Duration interval, Duration cellsInterval, Duration statementTimeout,
+    int writeThreads) {
+  public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_CELLS_INTERVAL = Duration.ofSeconds(30);
+
+  public PublisherConfig {
+    List<String> problems = new ArrayList<>();
+    if (dir == null) {
+      problems.add("--publish-dir is required");
+    }
+    if (interval == null || interval.toMillis() < 100 || interval.compareTo(Duration.ofHours(1)) > 0) {
+      problems.add("--publish-interval must be 100ms..1h, was " + interval);
+    }
+    if (cellsInterval == null || cellsInterval.isNegative() || cellsInterval.compareTo(Duration.ofDays(1)) > 0) {
+      problems.add("--publish-cells-interval must be 0..24h, was " + cellsInterval);
+    }
+    if (statementTimeout == null || statementTimeout.toMillis() < 100) {
+      problems.add("statement timeout must be at least 100 ms, was " + statementTimeout);
+    }
+    if (writeThreads < 1 || writeThreads > 64) {
+      problems.add("write threads must be 1..64, was " + writeThreads);
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("Invalid publisher settings: " + String.join("; ", problems));
+    }
+    dir = dir.toAbsolutePath().normalize();
+  }
+
+  /** The defaults for {@code dir}: 5 s, cells every 30 s, statements up to 30 s, 8 write threads. */
+  public static PublisherConfig of(Path dir) {
+    return of(dir, DEFAULT_INTERVAL, DEFAULT_CELLS_INTERVAL);
+  }
+
+  public static PublisherConfig of(Path dir, Duration interval, Duration cellsInterval) {
+    Duration timeout = interval == null ? Duration.ofSeconds(30)
+        : (interval.multipliedBy(4).compareTo(Duration.ofSeconds(30)) > 0 ? interval.multipliedBy(4) : Duration.ofSeconds(30));
+    return new PublisherConfig(dir, interval, cellsInterval, timeout, 8);
+  }
+}
