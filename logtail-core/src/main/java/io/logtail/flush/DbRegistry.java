@@ -50,21 +50,27 @@ public final class DbRegistry implements Registry {
     id = sourcesByFingerprint.get(s.fingerprint());
     if (id == null) {
       id = retrying("register source " + s, c -> {
+        // read first, insert only a new stream: an upsert would lock the row, which this node's flusher
+        // (or a killed predecessor's open transaction) may hold; the batch's CAS records path and inode
+        Integer known = sourceIdOf(c, s.fingerprint());
+        if (known != null) {
+          return known;
+        }
         try (PreparedStatement ps = c.prepareStatement("""
             INSERT INTO sources (node_id, fingerprint, device, inode, path) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (node_id, fingerprint) DO UPDATE SET path = EXCLUDED.path,
-              device = EXCLUDED.device, inode = EXCLUDED.inode, updated_at = now()
-            RETURNING source_id""")) {
+            ON CONFLICT (node_id, fingerprint) DO NOTHING""")) {
           ps.setInt(1, nodeId);
           ps.setLong(2, s.fingerprint());
           ps.setLong(3, s.device());
           ps.setLong(4, s.inode());
           ps.setString(5, s.path().toString());
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-          }
+          ps.executeUpdate();
         }
+        known = sourceIdOf(c, s.fingerprint());
+        if (known == null) {
+          throw new SQLException("source " + s + " has no row after inserting it");
+        }
+        return known;
       });
       sourcesByFingerprint.put(s.fingerprint(), id);
     }
@@ -79,15 +85,23 @@ public final class DbRegistry implements Registry {
       return id;
     }
     id = retrying("register ballot " + ballot, c -> {
+      // ballot_keys is shared by all nodes: read first, and insert (outside any batch transaction,
+      // autocommit) only a ballot nobody has registered, so that nodes do not queue on its unique index
       try (PreparedStatement ins = c.prepareStatement(
               "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING");
           PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?")) {
-        ins.setString(1, ballot);
-        ins.executeUpdate();
         sel.setString(1, ballot);
-        try (ResultSet rs = sel.executeQuery()) {
-          rs.next();
-          return rs.getInt(1);
+        for (int attempt = 0; ; attempt++) {
+          try (ResultSet rs = sel.executeQuery()) {
+            if (rs.next()) {
+              return rs.getInt(1);
+            }
+          }
+          if (attempt > 0) {
+            throw new SQLException("ballot " + ballot + " has no row in ballot_keys after inserting it");
+          }
+          ins.setString(1, ballot);
+          ins.executeUpdate();
         }
       }
     });
@@ -96,6 +110,16 @@ public final class DbRegistry implements Registry {
     }
     ballots.put(ballot, id);
     return id;
+  }
+
+  private Integer sourceIdOf(Connection c, long fingerprint) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT source_id FROM sources WHERE node_id = ? AND fingerprint = ?")) {
+      ps.setInt(1, nodeId);
+      ps.setLong(2, fingerprint);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : null;
+      }
+    }
   }
 
   /**
