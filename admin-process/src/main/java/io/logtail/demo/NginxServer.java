@@ -27,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
 public final class NginxServer implements AutoCloseable {
   private static final String SNIPPET = "nginx-beacons.conf";
   private static final String ROTATE = "logrotate-logtail";
+  private static final String BALANCER = "nginx-balancer.conf";
 
   private final Path dir;
   private final int port;
@@ -70,8 +71,26 @@ public final class NginxServer implements AutoCloseable {
     dir = dir.toAbsolutePath();
     Files.createDirectories(dir.resolve("tmp"));
     Files.writeString(dir.resolve("beacons.conf"), snippet(dir, port));
+    return launch(binary, dir, port, workers, "beacons.conf", "the beacon server is the shipped snippet");
+  }
+
+  /**
+   * Starts a balancer nginx on {@code 127.0.0.1:port} from the shipped {@code systemd/nginx-balancer.conf},
+   * with its upstream's hosts replaced by {@code backends} (ports of beacon nginx servers on 127.0.0.1)
+   * and nothing else changed.
+   */
+  public static NginxServer startBalancer(Path binary, Path dir, int port, List<Integer> backends, int workers)
+      throws IOException {
+    dir = dir.toAbsolutePath();
+    Files.createDirectories(dir.resolve("tmp"));
+    Files.writeString(dir.resolve("balancer.conf"), balancerSnippet(port, backends));
+    return launch(binary, dir, port, workers, "balancer.conf", "the balancer is the shipped snippet");
+  }
+
+  private static NginxServer launch(Path binary, Path dir, int port, int workers, String include, String what)
+      throws IOException {
     String conf = String.join("\n",
-        "# written by logtail (io.logtail.demo.NginxServer); the beacon server is the shipped snippet",
+        "# written by logtail (io.logtail.demo.NginxServer); " + what,
         "daemon off;",
         "master_process on;",
         "worker_processes " + workers + ";",
@@ -89,7 +108,7 @@ public final class NginxServer implements AutoCloseable {
         "  # one connection per client for its whole run: a client's beacons are logged in the order sent",
         "  keepalive_requests 10000000;",
         "  keepalive_timeout 300s;",
-        "  include " + dir.resolve("beacons.conf") + ";",
+        "  include " + dir.resolve(include) + ";",
         "}",
         "");
     Path confFile = dir.resolve("nginx.conf");
@@ -123,6 +142,25 @@ public final class NginxServer implements AutoCloseable {
     s = replaceOnce(s, SNIPPET, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
     s = replaceOnce(s, SNIPPET, "    listen [::]:80;\n", "");
     s = replaceOnce(s, SNIPPET, " /var/log/nginx/beacons.log ", " " + dir.resolve("beacons.log") + " ");
+    return s;
+  }
+
+  /**
+   * The shipped balancer snippet with its listen port and its upstream's three example hosts replaced
+   * by {@code backends} on 127.0.0.1; fails when the snippet changed shape.
+   */
+  static String balancerSnippet(int port, List<Integer> backends) throws IOException {
+    String s = resource(BALANCER);
+    s = replaceOnce(s, BALANCER, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
+    s = replaceOnce(s, BALANCER, "    listen [::]:80;\n", "");
+    String first = "    server beacons-1.example.org:80 max_fails=0;\n";
+    StringBuilder servers = new StringBuilder();
+    for (int b : backends) {
+      servers.append("    server 127.0.0.1:").append(b).append(" max_fails=0;\n");
+    }
+    s = replaceOnce(s, BALANCER, first, servers.toString());
+    s = replaceOnce(s, BALANCER, "    server beacons-2.example.org:80 max_fails=0;\n", "");
+    s = replaceOnce(s, BALANCER, "    server beacons-3.example.org:80 max_fails=0;\n", "");
     return s;
   }
 

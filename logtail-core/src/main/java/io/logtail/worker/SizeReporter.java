@@ -1,23 +1,32 @@
 package io.logtail.worker;
 
-import io.logtail.tail.SourceStatus;
+import io.logtail.tail.Fingerprint;
+import io.logtail.tail.LogGlob;
+import io.logtail.tail.Source;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reports to the database, every {@code interval}, the size of every stream this node tails (the
- * {@code source_sizes} table, schema V3), so that {@code logtail status --cluster} and the view
- * {@code cluster_status} show every node's lag from the one database: reported size minus committed
- * offset.
+ * Reports to the database, every {@code interval}, the size of every plain file this node's
+ * {@code --log} globs match, by stream fingerprint (the {@code source_sizes} table, schema V3), so that
+ * {@code logtail status --cluster} and the view {@code cluster_status} show every node's lag from the
+ * one database: reported size minus committed offset. It looks at the files itself (first line and
+ * size), not at the tailer, so that the lag shows also while the tailer is busy catching up or stuck.
+ * Rotated {@code .gz} files are left out: their size on disk is not their content's, and their stream
+ * was reported while it was plain.
  *
  * <p>Its own autocommit transaction, its own table, only this node's rows: it never waits for the
  * flusher (which never touches {@code source_sizes}) nor for another node. A failure (database away,
@@ -32,19 +41,22 @@ public final class SizeReporter implements AutoCloseable {
 
   private final DataSource ds;
   private final int nodeId;
-  private final Supplier<List<SourceStatus>> snapshot;
+  private final List<LogGlob> logs = new ArrayList<>();
+  private final byte[] first = new byte[Source.FINGERPRINT_MAX_BYTES];
   private final Duration interval;
   private final Thread thread;
   private volatile boolean closed;
   private String lastError;
 
-  public SizeReporter(DataSource ds, int nodeId, Supplier<List<SourceStatus>> snapshot, Duration interval) {
+  public SizeReporter(DataSource ds, int nodeId, List<String> logGlobs, Duration interval) {
     if (interval.toMillis() < 100) {
       throw new IllegalArgumentException("size report interval must be at least 100 ms, was " + interval);
     }
     this.ds = ds;
     this.nodeId = nodeId;
-    this.snapshot = snapshot;
+    for (String g : logGlobs) {
+      logs.add(LogGlob.parse(g));
+    }
     this.interval = interval;
     this.thread = new Thread(this::loop, "logtail-size-report");
     this.thread.setDaemon(true);
@@ -70,10 +82,17 @@ public final class SizeReporter implements AutoCloseable {
   public int reportNow() {
     Map<Long, Long> sizes = new HashMap<>();
     try {
-      for (SourceStatus s : snapshot.get()) {
-        if (s.sourceId() != null) {
-          // a stream seen at two files (a copy being read instead) counts its larger size
-          sizes.merge(Long.parseUnsignedLong(s.sourceId(), 16), s.size(), Math::max);
+      for (LogGlob g : logs) {
+        List<Path> files;
+        try {
+          files = g.list();
+        } catch (IOException e) {
+          continue; // the tailer reports an unreadable directory
+        }
+        for (Path f : files) {
+          if (!f.getFileName().toString().endsWith(".gz") && Files.isRegularFile(f)) {
+            measure(f, sizes);
+          }
         }
       }
       if (sizes.isEmpty()) {
@@ -99,6 +118,21 @@ public final class SizeReporter implements AutoCloseable {
       }
       lastError = m;
       return 0;
+    }
+  }
+
+  /** Adds the file's stream and size; a file without a complete first line, or gone, is left out. */
+  private void measure(Path f, Map<Long, Long> sizes) {
+    try (InputStream in = Files.newInputStream(f)) {
+      long size = Files.size(f);
+      int n = in.readNBytes(first, 0, first.length);
+      int len = Fingerprint.identifyingLength(first, n);
+      if (len >= 0) {
+        // one stream at two files (a copy next to the original) counts its larger size
+        sizes.merge(Fingerprint.xxHash64(first, 0, len), size, Math::max);
+      }
+    } catch (IOException e) {
+      // rotated away or unreadable between listing and opening: the next round sees it
     }
   }
 

@@ -86,7 +86,7 @@ public final class WorkerMain implements Callable<Integer> {
       w.start();
       started.set(true);
       // every node's lag in the one database, for status --cluster (its own table and transaction)
-      SizeReporter sizes = new SizeReporter(db.dataSource(), w.nodeId(), () -> w.tailer().snapshot(),
+      SizeReporter sizes = new SizeReporter(db.dataSource(), w.nodeId(), options.logs,
           SIZE_REPORT_INTERVAL).start();
       if (stopRequested.get()) {
         w.stop();
