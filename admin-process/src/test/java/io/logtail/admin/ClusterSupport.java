@@ -34,7 +34,11 @@ public final class ClusterSupport {
   /**
    * Samples {@code pg_stat_activity} of one database every few milliseconds, on a connection of its
    * own, and keeps every backend it saw waiting on a heavyweight lock ({@code wait_event_type =
-   * 'Lock'}), with what it waited for and who blocked it.
+   * 'Lock'}), with what it waited for and who blocked it. Waits for the relation extension lock
+   * ({@code wait_event = 'extend'}: two backends adding pages to one table or index at the same
+   * moment; held for the allocation of the pages only, never to a commit, and not a lock on any row
+   * of logtail's) are counted apart in {@link #extendWaits}: PostgreSQL takes it whenever several
+   * sessions append to one table, and nothing in logtail's SQL can avoid it (docs/scale-out.md).
    */
   public static final class LockSampler implements AutoCloseable {
     private static final String SQL = """
@@ -46,6 +50,7 @@ public final class ClusterSupport {
     public final AtomicLong samples = new AtomicLong();
     public final AtomicLong busySamples = new AtomicLong(); // samples that saw an active backend of the nodes
     public final List<String> waits = java.util.Collections.synchronizedList(new ArrayList<>());
+    public final AtomicLong extendWaits = new AtomicLong();
     private volatile Throwable error;
 
     public LockSampler(String url) {
@@ -54,7 +59,9 @@ public final class ClusterSupport {
           while (!stop.get()) {
             try (ResultSet rs = st.executeQuery(SQL)) {
               while (rs.next()) {
-                if (waits.size() < 100) {
+                if ("extend".equals(rs.getString(3))) {
+                  extendWaits.incrementAndGet();
+                } else if (waits.size() < 100) {
                   waits.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ") waits on lock " + rs.getString(3)
                       + " held by " + rs.getString(6) + ", " + rs.getString(4) + ": " + rs.getString(5));
                 }

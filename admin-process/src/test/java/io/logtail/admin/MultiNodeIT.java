@@ -24,12 +24,15 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three nodes, one PostgreSQL: one generated log of beacons is split as the shipped balancer splits it
+ * Three nodes, one PostgreSQL: the three worker processes start at once on an empty database and
+ * race to migrate it (each migration must be applied once). One generated log of beacons is split as the shipped balancer splits it
  * (votes by voter, everything else by eid: {@link BalancerSplit}) into three logs that three simulated
  * nginx hosts append to, each tailed by a worker process of its own node. One worker is SIGKILLed
  * mid-run and started again. While the nodes ingest, {@code pg_stat_activity} is sampled every few
  * milliseconds: no backend may wait on a heavyweight lock ({@code wait_event_type = 'Lock'}), i.e.
- * the nodes never wait for each other (nor for a killed predecessor). At the end the database equals
+ * the nodes never wait for each other (nor for a killed predecessor); the one exception counted apart
+ * is PostgreSQL's relation extension lock (two sessions adding pages to one table at once, held for
+ * the allocation only), which must stay rare ({@link ClusterSupport.LockSampler}). At the end the database equals
  * the generator's expectation of the whole log, {@code logtail verify} over the three nodes agrees
  * (every line of every log, and the global tallies against the sum of the logs), and {@code status
  * --cluster} shows three nodes with no lag.
@@ -80,11 +83,22 @@ class MultiNodeIT {
     }, "balanced-nginx");
 
     try (Database db = Database.builder(url).build(); Connection c = db.connection()) {
-      db.migrate();
+      // the database is empty: the three worker processes start at once and race to migrate it
+      // (Flyway's advisory lock lets one apply the migrations; the others find them applied)
       Process[] workers = new Process[NODES];
-      ClusterSupport.LockSampler sampler = new ClusterSupport.LockSampler(url);
+      ClusterSupport.LockSampler sampler = null;
       try {
         for (int i = 0; i < NODES; i++) workers[i] = start(url, names.get(i), globs.get(i));
+        for (String n : names) {
+          DbAssert.await(Duration.ofSeconds(120), n + " to start", () -> resumed(n) > 0);
+        }
+        assertEquals(ClusterSupport.queryLong(c, "SELECT count(DISTINCT version) FROM flyway_schema_history WHERE version IS NOT NULL"),
+            ClusterSupport.queryLong(c, "SELECT count(*) FROM flyway_schema_history WHERE version IS NOT NULL AND success"),
+            "each migration applied once, by one of the nodes");
+        assertEquals(io.logtail.db.Database.SCHEMA_VERSION, AdminTestSupport.queryText(url,
+            "SELECT version FROM flyway_schema_history WHERE success ORDER BY installed_rank DESC LIMIT 1"));
+        // from here on the nodes ingest (the steady state): no backend may wait on a lock
+        sampler = new ClusterSupport.LockSampler(url);
         writer.start();
         // kill node n2's worker mid-run, once it has committed, and start it again
         DbAssert.await(Duration.ofSeconds(120), "n2 to commit a few batches",
@@ -103,8 +117,9 @@ class MultiNodeIT {
           DbAssert.await(Duration.ofSeconds(120), n + " to commit all " + size + " bytes", () -> committed(db, n) == size);
         }
         System.out.printf("MultiNodeIT: %d lines split %d/%d/%d; n2 killed at %d committed bytes; %d pg_stat_activity"
-            + " samples (%d with an active backend), lock waits: %s%n", LINES, perNode[0], perNode[1], perNode[2],
-            committedAtKill, sampler.samples.get(), sampler.busySamples.get(), sampler.waits);
+            + " samples (%d with an active backend), lock waits: %s, relation extension waits: %d%n", LINES, perNode[0],
+            perNode[1], perNode[2], committedAtKill, sampler.samples.get(), sampler.busySamples.get(), sampler.waits,
+            sampler.extendWaits.get());
         assertTrue(committedAtKill < hosts.get(1).written(), "n2 was killed with bytes still to commit");
       } finally {
         for (Process p : workers) {
@@ -113,12 +128,14 @@ class MultiNodeIT {
         for (Process p : workers) {
           if (p != null) assertTrue(p.waitFor(60, TimeUnit.SECONDS), "worker stops on SIGTERM");
         }
-        sampler.close();
+        if (sampler != null) sampler.close();
         for (FakeNginx h : hosts) h.close();
       }
       for (Process p : workers) assertEquals(0, p.exitValue(), "clean exit after SIGTERM");
       assertTrue(sampler.busySamples.get() >= 200, "the sampler saw the nodes at work: " + sampler.busySamples.get());
       assertEquals(List.of(), sampler.waits, "no backend waited on a lock while the nodes ingested");
+      assertTrue(sampler.extendWaits.get() <= sampler.busySamples.get() / 50, "relation extension waits are rare: "
+          + sampler.extendWaits.get() + " in " + sampler.busySamples.get() + " samples with an active backend");
       for (long n : perNode) assertTrue(n > LINES / 5, "the split gives every node a share: " + n);
 
       DbAssert.assertMatches(db.dataSource(), gen.expected());
@@ -142,8 +159,82 @@ class MultiNodeIT {
     }
   }
 
+  /**
+   * Without the balancer (lines dealt round robin to two nodes), a voter's votes arrive through both
+   * nodes: the database still counts one vote per (ballot, voter), the others are duplicates or
+   * retransmits (whichever node committed first decides which one counts), nothing is lost or
+   * doubled, and verify over both nodes agrees with that rule.
+   */
+  @Test
+  void aVotersSecondVoteThroughAnotherNodeIsStillCaught() throws Exception {
+    String url = TestDatabase.createDatabase("multinode_unbalanced");
+    LogGenerator.Mix mix = new LogGenerator.Mix();
+    mix.voters = 3_000;     // many second votes
+    mix.ballots = 4;
+    mix.resendShare = 0.05;
+    LogGenerator gen = new LogGenerator(77, mix);
+    List<String> names = List.of("u1", "u2");
+    List<String> globs = new ArrayList<>();
+    StringBuilder[] parts = {new StringBuilder(), new StringBuilder()};
+    for (int i = 0; i < 60_000; i++) {
+      parts[i % 2].append(gen.nextLine());
+    }
+    for (int i = 0; i < 2; i++) {
+      Path log = dir.resolve(names.get(i)).resolve("access.log");
+      Files.createDirectories(log.getParent());
+      Files.writeString(log, parts[i]);
+      globs.add(log.toString());
+    }
+    LogGenerator.Expected e = gen.expected();
+    try (Database db = Database.builder(url).build(); Connection c = db.connection()) {
+      db.migrate();
+      List<io.logtail.worker.Worker> workers = new ArrayList<>();
+      List<Database> pools = new ArrayList<>(); // one pool per node, as two hosts would have
+      try {
+        for (int i = 0; i < 2; i++) {
+          Database nodeDb = Database.builder(url).poolName("pool-" + names.get(i)).maxPoolSize(6).build();
+          pools.add(nodeDb);
+          io.logtail.worker.WorkerConfig cfg = new io.logtail.worker.WorkerConfig().node(names.get(i)).addLog(globs.get(i))
+              .binlogDir(dir.resolve(names.get(i)).resolve("binlog")).flushInterval(Duration.ofMillis(20))
+              .batchMaxLines(1_000);
+          io.logtail.worker.Worker w = new io.logtail.worker.Worker(cfg, nodeDb.dataSource(), io.logtail.util.Ticker.system());
+          w.start();
+          workers.add(w);
+        }
+        long total = Files.size(Path.of(globs.get(0))) + Files.size(Path.of(globs.get(1)));
+        DbAssert.await(Duration.ofSeconds(90), "both nodes to commit everything",
+            () -> DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset), 0) FROM sources") == total);
+      } finally {
+        for (io.logtail.worker.Worker w : workers) w.close();
+        for (Database p : pools) p.close();
+      }
+      for (io.logtail.worker.Worker w : workers) assertEquals(null, w.failure());
+      assertTrue(e.duplicates > 1000, "the mix has second votes: " + e.duplicates);
+      assertEquals(e.votes, ClusterSupport.queryLong(c, "SELECT count(*) FROM votes"), "one vote per (ballot, voter)");
+      assertEquals(e.votes, ClusterSupport.queryLong(c, "SELECT coalesce(sum(votes), 0) FROM vote_tallies"));
+      assertEquals(e.duplicates + e.retransmits, ClusterSupport.queryLong(c,
+          "SELECT coalesce(sum(duplicates + retransmits), 0) FROM batches"), "every other vote line is a duplicate or a retransmit");
+      assertEquals(e.votes, ClusterSupport.queryLong(c, "SELECT coalesce(sum(votes), 0) FROM batches"));
+      assertEquals(e.canvass, ClusterSupport.queryLong(c, "SELECT count(*) FROM canvass_records"));
+      assertEquals(e.lines, ClusterSupport.queryLong(c, "SELECT coalesce(sum(lines), 0) FROM batches"));
+      assertTrue(ClusterSupport.queryLong(c, "SELECT count(DISTINCT node_id) FROM votes") == 2, "both nodes counted votes");
+      ClusterSupport.Run v = ClusterSupport.verifyAll(url, names, globs);
+      assertEquals(0, v.exit(), v.out());
+      assertTrue(v.out().contains("CLUSTER AGREE"), v.out());
+    }
+  }
+
   private Process start(String url, String node, String glob) throws Exception {
     return ClusterSupport.startWorker(url, node, glob, dir.resolve(node).resolve("data"), dir.resolve(node + ".log"));
+  }
+
+  /** How many times node {@code node}'s workers said they resumed (started their threads). */
+  private long resumed(String node) {
+    try {
+      return TortureSupport.count(dir.resolve(node + ".log"), "resuming");
+    } catch (java.io.IOException e) {
+      return 0;
+    }
   }
 
   private static long committed(Database db, String node) {

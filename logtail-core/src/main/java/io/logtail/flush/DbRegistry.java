@@ -7,10 +7,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,32 +86,69 @@ public final class DbRegistry implements Registry {
     if (id != null) {
       return id;
     }
-    id = retrying("register ballot " + ballot, c -> {
-      // ballot_keys is shared by all nodes: read first, and insert (outside any batch transaction,
-      // autocommit) only a ballot nobody has registered, so that nodes do not queue on its unique index
-      try (PreparedStatement ins = c.prepareStatement(
-              "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING");
-          PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?")) {
-        sel.setString(1, ballot);
-        for (int attempt = 0; ; attempt++) {
-          try (ResultSet rs = sel.executeQuery()) {
-            if (rs.next()) {
-              return rs.getInt(1);
-            }
-          }
-          if (attempt > 0) {
-            throw new SQLException("ballot " + ballot + " has no row in ballot_keys after inserting it");
-          }
-          ins.setString(1, ballot);
-          ins.executeUpdate();
-        }
-      }
-    });
+    id = retrying("register ballot " + ballot, c -> registerBallot(c, ballot));
     if (ballots.size() >= BALLOT_CACHE_MAX) {
       ballots.clear();
     }
     ballots.put(ballot, id);
     return id;
+  }
+
+  /**
+   * The id of {@code ballot} in {@code ballot_keys}, the one table all nodes write to. Nodes that see
+   * a new ballot at the same moment must not queue on its unique index (an insert waits for another
+   * session's uncommitted insert of the same key, a heavyweight lock wait as long as that commit's
+   * fsync): so the name is looked up first, and inserted only under a transaction-level advisory
+   * lock taken with a try, never waited for. A node that does not get it knows another one is
+   * inserting that ballot right now, and looks again a moment later. The insert commits with
+   * {@code synchronous_commit = off}, which keeps that moment short and is safe: a batch that uses
+   * the id commits synchronously later, and its WAL flush covers the earlier insert.
+   */
+  private Integer registerBallot(Connection c, String ballot) throws SQLException {
+    long deadline = ticker.nanos() + TimeUnit.SECONDS.toNanos(10);
+    try (PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?");
+        PreparedStatement lock = c.prepareStatement(
+            "SELECT pg_try_advisory_xact_lock(hashtext('logtail.ballot_keys'), hashtext(?))");
+        PreparedStatement ins = c.prepareStatement(
+            "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING")) {
+      sel.setString(1, ballot);
+      lock.setString(1, ballot);
+      ins.setString(1, ballot);
+      while (true) {
+        try (ResultSet rs = sel.executeQuery()) {
+          if (rs.next()) {
+            return rs.getInt(1);
+          }
+        }
+        if (ticker.nanos() > deadline) {
+          throw new SQLException("ballot " + ballot + " is still not in ballot_keys after 10 s of another session"
+              + " registering it");
+        }
+        boolean mine;
+        c.setAutoCommit(false);
+        try {
+          try (ResultSet rs = lock.executeQuery()) {
+            rs.next();
+            mine = rs.getBoolean(1);
+          }
+          if (mine) {
+            try (Statement st = c.createStatement()) {
+              st.execute("SET LOCAL synchronous_commit = off");
+            }
+            ins.executeUpdate();
+          }
+          c.commit();
+        } catch (SQLException e) {
+          c.rollback();
+          throw e;
+        } finally {
+          c.setAutoCommit(true);
+        }
+        if (!mine) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // another node is inserting it now
+        }
+      }
+    }
   }
 
   private Integer sourceIdOf(Connection c, long fingerprint) throws SQLException {
