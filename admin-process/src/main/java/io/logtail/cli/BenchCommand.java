@@ -56,6 +56,10 @@ import picocli.CommandLine.Option;
       "RSS, and the time from the worker's launch to its first commit, on an empty and (--restart) on an",
       "existing data dir. See docs/benchmarks.md.",
       "",
+      "Multi-node mode (--nodes N): the --lines log split by voter / eid into N logs, N worker JVMs (one node",
+      "each) into the one fresh database bench_nodes; total throughput, and what PostgreSQL's backends",
+      "waited on (sampled), the machine's and the workers' CPU: where the limit lies.",
+      "",
       "Exit status: 0 done; 1 MISMATCH of counts, lines left uncommitted, or the run failed; 2 bad options."
     })
 public final class BenchCommand implements Callable<Integer> {
@@ -116,6 +120,12 @@ public final class BenchCommand implements Callable<Integer> {
           + " 0 skips it. Default: ${DEFAULT-VALUE} (s).")
   String restart;
 
+  @Option(names = "--nodes", paramLabel = "N",
+      description = "Multi-node mode: split the --lines log by voter / eid (as systemd/nginx-balancer.conf) into N logs"
+          + " and ingest them with N worker JVMs, one node each, into one fresh database bench_nodes; reports the total"
+          + " throughput and what the database's backends waited on (NodesBench).")
+  Integer nodes;
+
   @Option(names = "--worker-arg", paramLabel = "ARG",
       description = "Passed on to the worker, e.g. --worker-arg=--flush-interval=100ms (repeatable).")
   List<String> workerArgs = new ArrayList<>();
@@ -131,6 +141,9 @@ public final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     if (rate != null) {
       return new RateBench(this, out, err).call();
+    }
+    if (nodes != null) {
+      return new NodesBench(this, out, err).call();
     }
     if (lines < 1) {
       err.println("logtail bench: --lines must be at least 1; was " + lines);
@@ -295,7 +308,7 @@ public final class BenchCommand implements Callable<Integer> {
     return dbs;
   }
 
-  private Generated generate(Path log, PrintWriter err) throws IOException {
+  Generated generate(Path log, PrintWriter err) throws IOException {
     Path side = workDir.resolve("access.log.gen");
     if (Files.exists(log) && Files.exists(side)) {
       Properties p = new Properties();
@@ -416,6 +429,12 @@ public final class BenchCommand implements Callable<Integer> {
    */
   ProcessBuilder workerProcess(Path log, String url, String user, String password, Path workerDir, Path wlog,
       boolean append) {
+    return workerProcess(log, url, user, password, workerDir, wlog, append, "bench");
+  }
+
+  /** As above, for node {@code node}. */
+  ProcessBuilder workerProcess(Path log, String url, String user, String password, Path workerDir, Path wlog,
+      boolean append, String node) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -428,7 +447,7 @@ public final class BenchCommand implements Callable<Integer> {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.logtail.worker.WorkerMain");
     cmd.addAll(List.of("--log", log.toString(), "--db-url", url, "--data-dir", workerDir.toString(),
-        "--node-id", "bench"));
+        "--node-id", node));
     cmd.addAll(workerArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().remove("LOGTAIL_DB_USER");

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -18,7 +19,10 @@ import picocli.CommandLine.Spec;
 /** {@code logtail status}: what the running admin process reports, for a terminal or as JSON. */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = {"Shows the status of the running logtail (its status port): worker, lag per log, events,",
-        "last commit, database. Exit status: 0 when healthy, 1 when not, 2 when the port does not answer."})
+        "last commit, database. Exit status: 0 when healthy, 1 when not, 2 when the port does not answer.",
+        "With --cluster: every node writing to the database (read from the database's view cluster_status,",
+        "not from a status port): batches, lines, last commit, lag. Exit status then: 0 when every node",
+        "reported recently, 1 when one is STALE, 2 when the database cannot be read."})
 public final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -29,13 +33,25 @@ public final class StatusCommand implements Callable<Integer> {
   @Option(names = "--token", defaultValue = "${env:LOGTAIL_STATUS_TOKEN}", description = "Bearer token. Env: LOGTAIL_STATUS_TOKEN.")
   String token;
 
-  @Option(names = "--json", description = "Print the raw /status JSON.")
+  @Option(names = "--json", description = "Print the raw /status JSON (with --cluster: the nodes as JSON).")
   boolean json;
+
+  @Option(names = "--cluster", description = "Every node of the database, read from the database (--db-url), not from the status port.")
+  boolean cluster;
+
+  @Option(names = "--stale-after", defaultValue = "30", paramLabel = "SECONDS",
+      description = "With --cluster: a node whose last size report is older is STALE. Default: ${DEFAULT-VALUE}.")
+  double staleAfter;
+
+  @Mixin DbOptions db = new DbOptions();
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (cluster) {
+      return cluster(out, err);
+    }
     String host = addr.startsWith("0.0.0.0:") ? "127.0.0.1" + addr.substring(7) : addr;
     HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create("http://" + host + "/status"))
         .timeout(Duration.ofSeconds(5)).GET();
@@ -68,6 +84,35 @@ public final class StatusCommand implements Callable<Integer> {
       err.println("logtail status: unreadable answer: " + e.getMessage());
       return 2;
     }
+  }
+
+  private int cluster(PrintWriter out, PrintWriter err) {
+    if (!(staleAfter > 0)) {
+      err.println("logtail status: --stale-after must be a positive number of seconds, was " + staleAfter);
+      return 2;
+    }
+    java.util.List<ClusterStatus.Node> nodes;
+    try (io.logtail.db.Database d = io.logtail.worker.DatabaseSetup.open(db.dbUrl, db.dbUser, db.dbPassword, db.dataDir,
+        db.dbPort, false); java.sql.Connection c = d.connection()) {
+      nodes = ClusterStatus.read(c);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      err.println("logtail status --cluster: cannot read cluster_status from " + db.describe() + ": " + e.getMessage()
+          + "; check --db-url/--db-user/LOGTAIL_DB_PASSWORD, and that a logtail of schema version 3 or later has run"
+          + " against it once (it migrates)");
+      return 2;
+    }
+    if (json) {
+      try {
+        out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(nodes));
+      } catch (Exception e) {
+        err.println("logtail status: " + e.getMessage());
+        return 2;
+      }
+    } else {
+      out.print(ClusterStatus.render(nodes, db.describe(), staleAfter));
+    }
+    out.flush();
+    return nodes.stream().anyMatch(n -> n.stale(staleAfter)) ? 1 : 0;
   }
 
   static String render(JsonNode s, long now) {
@@ -105,7 +150,7 @@ public final class StatusCommand implements Callable<Integer> {
     return b.toString();
   }
 
-  private static String age(long secs) {
+  static String age(long secs) {
     if (secs < 120) {
       return secs + "s";
     }
@@ -115,7 +160,7 @@ public final class StatusCommand implements Callable<Integer> {
     return secs / 3600 + "h" + (secs % 3600) / 60 + "m";
   }
 
-  private static String bytes(long n) {
+  static String bytes(long n) {
     if (n < 1024) {
       return n + " B";
     }

@@ -1,12 +1,14 @@
 package io.logtail.cli;
 
 import io.logtail.db.Database;
+import io.logtail.verify.ClusterCheck;
 import io.logtail.verify.Verifier;
 import java.io.PrintWriter;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,6 +26,9 @@ import picocli.CommandLine.Spec;
       "the rows of every line (by source and byte offset), tallies per ballot and choice, duplicate",
       "attempts, the batches' counters, the committed offsets. Read-only; safe while logtail runs",
       "(then use --allow-lag). Progress on stderr, the report on stdout.",
+      "Several nodes of one database: --node-id A --log ... --node-id B --log ...: each node's lines are",
+      "reconciled (other nodes' rows count as committed before its log), then vote_tallies, the rows and",
+      "the batches of all nodes are checked against the sums over all the nodes' logs.",
       "Exit status: 0 when they agree; 1 for differences (listed, with the byte ranges of the lines",
       "concerned), or for lag without --allow-lag; 2 for bad options; 3 when a log or the database cannot",
       "be read."
@@ -33,17 +38,23 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Mixin DbOptions db = new DbOptions();
 
-  @Option(names = "--log", paramLabel = "PATH", required = true,
-      description = "Access log to re-read: a path or a glob in the file name, as given to run (e.g. '/var/log/nginx/access.log*'). Repeatable.")
-  List<String> logs = new ArrayList<>();
+  /** One node and its logs; repeat the pair for several nodes of one database. */
+  static final class NodeLogs {
+    @Option(names = "--node-id", paramLabel = "ID", defaultValue = "${env:LOGTAIL_NODE_ID}",
+        description = "The node whose rows to check, as given to run; its --log options follow it. Repeat --node-id ID --log ... for every node of the database to check them all and the global tallies against the sum of their logs. Default: the host name. Env: LOGTAIL_NODE_ID.")
+    String nodeId;
+
+    @Option(names = "--log", paramLabel = "PATH", required = true,
+        description = "Access log to re-read: a path or a glob in the file name, as given to run (e.g. '/var/log/nginx/access.log*'). Repeatable; belongs to the --node-id before it.")
+    List<String> logs; // no initial value: picocli would share one list between the groups
+  }
+
+  @ArgGroup(exclusive = false, multiplicity = "1..*")
+  List<NodeLogs> nodes = new ArrayList<>();
 
   @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "${env:LOGTAIL_LOG_FORMAT:-combined}",
       description = "The log_format text the logs were written with, as given to run. Default: ${DEFAULT-VALUE}. Env: LOGTAIL_LOG_FORMAT.")
   String logFormat;
-
-  @Option(names = "--node-id", paramLabel = "ID", defaultValue = "${env:LOGTAIL_NODE_ID}",
-      description = "The node whose rows to check, as given to run. Default: the host name. Env: LOGTAIL_NODE_ID.")
-  String nodeId;
 
   @Option(names = "--max-line-bytes", defaultValue = "65536",
       description = "As given to run: longer lines are rejects line_too_long. Default: ${DEFAULT-VALUE}.")
@@ -68,22 +79,30 @@ public final class VerifyCommand implements Callable<Integer> {
       err.println("logtail verify: --max-line-bytes must be at least 1024 and --max-ranges at least 1");
       return 2;
     }
-    io.logtail.worker.WorkerOptions w = new io.logtail.worker.WorkerOptions();
-    w.nodeId = nodeId;
-    Verifier.Options o = new Verifier.Options();
-    o.logs = logs;
-    o.logFormat = logFormat == null || logFormat.isBlank() ? "combined" : logFormat;
-    o.node = w.nodeIdOrHostName();
-    o.maxLineBytes = maxLineBytes;
-    o.allowLag = allowLag;
-    o.maxRanges = maxRanges;
-    o.progress = !noProgress;
-    Verifier v;
-    try {
-      v = new Verifier(o, out, err);
-    } catch (IllegalArgumentException e) {
-      err.println("logtail verify: --log-format: " + e.getMessage());
-      return 2;
+    List<Verifier> verifiers = new ArrayList<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (NodeLogs n : nodes) {
+      io.logtail.worker.WorkerOptions w = new io.logtail.worker.WorkerOptions();
+      w.nodeId = n.nodeId;
+      Verifier.Options o = new Verifier.Options();
+      o.logs = n.logs;
+      o.logFormat = logFormat == null || logFormat.isBlank() ? "combined" : logFormat;
+      o.node = w.nodeIdOrHostName();
+      o.maxLineBytes = maxLineBytes;
+      o.allowLag = allowLag;
+      o.maxRanges = maxRanges;
+      o.progress = !noProgress;
+      if (!names.add(o.node)) {
+        err.println("logtail verify: node " + o.node + " is given twice: give each node once, with all its --log options"
+            + " after its --node-id (with several nodes, every group needs its own --node-id)");
+        return 2;
+      }
+      try {
+        verifiers.add(new Verifier(o, out, err));
+      } catch (IllegalArgumentException e) {
+        err.println("logtail verify: --log-format: " + e.getMessage());
+        return 2;
+      }
     }
     Database database;
     try {
@@ -94,7 +113,24 @@ public final class VerifyCommand implements Callable<Integer> {
       return 3;
     }
     try (database; Connection c = database.connection()) {
-      return v.run(c);
+      if (verifiers.size() == 1) {
+        return verifiers.get(0).run(c);
+      }
+      // several nodes: one snapshot for all, each node's lines reconciled, then the cluster's sums
+      Verifier.readOnlySnapshot(c);
+      try {
+        int worst = Verifier.AGREE;
+        List<Verifier.Summary> summaries = new ArrayList<>();
+        for (Verifier v : verifiers) {
+          out.println("=== node " + v.node() + " ===");
+          worst = Math.max(worst, v.runInTransaction(c));
+          summaries.add(v.summary());
+          out.println();
+        }
+        return Math.max(worst, ClusterCheck.run(c, summaries, out));
+      } finally {
+        c.rollback();
+      }
     } catch (Verifier.CannotRead e) {
       err.println("logtail verify: " + e.getMessage());
       return 3;

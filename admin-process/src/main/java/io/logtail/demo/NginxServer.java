@@ -32,6 +32,7 @@ public final class NginxServer implements AutoCloseable {
   private static final String SNIPPET = "nginx-beacons.conf";
   private static final String ROTATE = "logrotate-logtail";
   private static final String RESULTS = "nginx-results.conf";
+  private static final String BALANCER = "nginx-balancer.conf";
 
   private final Path dir;
   private final int port;
@@ -88,11 +89,36 @@ public final class NginxServer implements AutoCloseable {
     dir = dir.toAbsolutePath();
     Files.createDirectories(dir.resolve("tmp"));
     Files.writeString(dir.resolve("beacons.conf"), snippet(dir, port));
+    List<String> includes = new java.util.ArrayList<>(List.of("beacons.conf"));
     if (resultsRoot != null) {
       Files.writeString(dir.resolve("results.conf"), resultsSnippet(resultsRoot.toAbsolutePath(), resultsPort));
+      includes.add("results.conf");
+    }
+    return launch(binary, dir, port, workers, includes, resultsRoot != null ? resultsPort : 0,
+        "the beacon server is the shipped snippet");
+  }
+
+  /**
+   * Starts a balancer nginx on {@code 127.0.0.1:port} from the shipped {@code systemd/nginx-balancer.conf},
+   * with its upstream's hosts replaced by {@code backends} (ports of beacon nginx servers on 127.0.0.1)
+   * and nothing else changed.
+   */
+  public static NginxServer startBalancer(Path binary, Path dir, int port, List<Integer> backends, int workers)
+      throws IOException {
+    dir = dir.toAbsolutePath();
+    Files.createDirectories(dir.resolve("tmp"));
+    Files.writeString(dir.resolve("balancer.conf"), balancerSnippet(port, backends));
+    return launch(binary, dir, port, workers, List.of("balancer.conf"), 0, "the balancer is the shipped snippet");
+  }
+
+  private static NginxServer launch(Path binary, Path dir, int port, int workers, List<String> includes,
+      int resultsPort, String what) throws IOException {
+    StringBuilder incl = new StringBuilder();
+    for (String include : includes) {
+      incl.append("  include ").append(dir.resolve(include)).append(";\n");
     }
     String conf = String.join("\n",
-        "# written by logtail (io.logtail.demo.NginxServer); the beacon server is the shipped snippet",
+        "# written by logtail (io.logtail.demo.NginxServer); " + what,
         "daemon off;",
         "master_process on;",
         "worker_processes " + workers + ";",
@@ -110,8 +136,7 @@ public final class NginxServer implements AutoCloseable {
         "  # one connection per client for its whole run: a client's beacons are logged in the order sent",
         "  keepalive_requests 10000000;",
         "  keepalive_timeout 300s;",
-        "  include " + dir.resolve("beacons.conf") + ";",
-        resultsRoot != null ? "  include " + dir.resolve("results.conf") + ";" : "",
+        incl.toString(),
         "}",
         "");
     Path confFile = dir.resolve("nginx.conf");
@@ -122,13 +147,13 @@ public final class NginxServer implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("nginx.out").toFile())
         .start();
-    NginxServer s = new NginxServer(dir, port, resultsRoot != null ? resultsPort : 0, p);
+    NginxServer s = new NginxServer(dir, port, resultsPort, p);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (true) {
       if (!p.isAlive()) {
         throw new IOException("nginx exited with status " + p.exitValue() + " at start; " + s.diagnostics());
       }
-      if (Files.exists(dir.resolve("nginx.pid")) && accepts(port) && (resultsRoot == null || accepts(resultsPort))) {
+      if (Files.exists(dir.resolve("nginx.pid")) && accepts(port) && (resultsPort == 0 || accepts(resultsPort))) {
         return s;
       }
       if (System.nanoTime() > deadline) {
@@ -154,6 +179,25 @@ public final class NginxServer implements AutoCloseable {
     s = replaceOnce(s, RESULTS, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
     s = replaceOnce(s, RESULTS, "    listen [::]:80;\n", "");
     s = replaceOnce(s, RESULTS, "    root /var/www/logtail-results;\n", "    root " + root + ";\n");
+    return s;
+  }
+
+  /**
+   * The shipped balancer snippet with its listen port and its upstream's three example hosts replaced
+   * by {@code backends} on 127.0.0.1; fails when the snippet changed shape.
+   */
+  static String balancerSnippet(int port, List<Integer> backends) throws IOException {
+    String s = resource(BALANCER);
+    s = replaceOnce(s, BALANCER, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
+    s = replaceOnce(s, BALANCER, "    listen [::]:80;\n", "");
+    String first = "    server beacons-1.example.org:80 max_fails=0;\n";
+    StringBuilder servers = new StringBuilder();
+    for (int b : backends) {
+      servers.append("    server 127.0.0.1:").append(b).append(" max_fails=0;\n");
+    }
+    s = replaceOnce(s, BALANCER, first, servers.toString());
+    s = replaceOnce(s, BALANCER, "    server beacons-2.example.org:80 max_fails=0;\n", "");
+    s = replaceOnce(s, BALANCER, "    server beacons-3.example.org:80 max_fails=0;\n", "");
     return s;
   }
 

@@ -199,21 +199,56 @@ public final class Verifier {
     this.format = LogFormat.compile(o.logFormat.equals("combined") ? LogFormat.COMBINED_TEXT : o.logFormat);
   }
 
+  /** The node this verifier checks. */
+  public String node() {
+    return o.node;
+  }
+
   /** Runs the verification; returns {@link #AGREE} or {@link #DIFFER} after printing the report. */
   public int run(Connection c) throws SQLException, IOException, CannotRead {
-    startNanos = System.nanoTime();
-    lastProgress = startNanos;
-    List<Stream> streams = discover();
-
-    c.setAutoCommit(false);
-    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-    c.setReadOnly(true);
+    readOnlySnapshot(c);
     try {
-      return verify(c, streams);
+      return runInTransaction(c);
     } finally {
       c.rollback();
     }
   }
+
+  /** Puts {@code c} in one repeatable-read, read-only transaction (roll it back when done). */
+  public static void readOnlySnapshot(Connection c) throws SQLException {
+    c.setAutoCommit(false);
+    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    c.setReadOnly(true);
+  }
+
+  /**
+   * Runs the verification in the caller's transaction (see {@link #readOnlySnapshot}): several nodes'
+   * verifiers then see one snapshot, and {@link ClusterCheck} compares their {@link #summary()} sums
+   * with the whole database.
+   */
+  public int runInTransaction(Connection c) throws SQLException, IOException, CannotRead {
+    startNanos = System.nanoTime();
+    lastProgress = startNanos;
+    List<Stream> streams = discover();
+    return verify(c, streams);
+  }
+
+  /**
+   * What this node's logs say, below the committed offsets: the counters in the order of
+   * {@code batches} (lines, votes, duplicates, retransmits, canvass, resends, rejects, skipped), and the
+   * votes the log counts per "ballot\tchoice" (this log's lines only, not other nodes' rows); {@code
+   * complete} is false when some of the node's sources have no file among its logs.
+   */
+  public record Summary(String node, long[] totals, Map<String, Long> tallies, boolean complete) {}
+
+  private Summary summary;
+
+  /** After a run: this node's part, for {@link ClusterCheck}. */
+  public Summary summary() {
+    return summary;
+  }
+
+  private final Map<String, Long> logTallies = new TreeMap<>();
 
   private int verify(Connection c, List<Stream> streams) throws SQLException, IOException, CannotRead {
     Integer nodeId = null;
@@ -385,6 +420,7 @@ public final class Verifier {
       logTotals[6] += s.outcomes[REJECT];
       logTotals[7] += s.outcomes[SKIPPED];
     }
+    summary = new Summary(o.node, logTotals.clone(), Map.copyOf(logTallies), unchecked.isEmpty());
     if (unchecked.isEmpty()) {
       compareBatches(c, node, logTotals);
     } else {
@@ -589,7 +625,10 @@ public final class Verifier {
       if (slot < 0) {
         votes.put(id, v.voter, eh);
         outcome = VOTE;
-        if (inDb) tally(v.ballot, v.choice);
+        if (inDb) {
+          tally(v.ballot, v.choice);
+          logTallies.merge(v.ballot + "\t" + v.choice, 1L, Long::sum);
+        }
       } else if (eh != VoteTable.NO_EID && eh == votes.eidHash(slot)) {
         outcome = RETRANSMIT;
       } else {

@@ -154,7 +154,7 @@ public final class Database implements AutoCloseable {
    * The version of the newest migration packaged with this build ({@code sql/.../V<n>__*.sql});
    * SchemaVersionTest keeps it equal to the files.
    */
-  public static final String SCHEMA_VERSION = "1";
+  public static final String SCHEMA_VERSION = "3";
 
   /**
    * For a worker whose admin process has just migrated: one query checks that the newest successful

@@ -7,10 +7,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,21 +52,27 @@ public final class DbRegistry implements Registry {
     id = sourcesByFingerprint.get(s.fingerprint());
     if (id == null) {
       id = retrying("register source " + s, c -> {
+        // read first, insert only a new stream: an upsert would lock the row, which this node's flusher
+        // (or a killed predecessor's open transaction) may hold; the batch's CAS records path and inode
+        Integer known = sourceIdOf(c, s.fingerprint());
+        if (known != null) {
+          return known;
+        }
         try (PreparedStatement ps = c.prepareStatement("""
             INSERT INTO sources (node_id, fingerprint, device, inode, path) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (node_id, fingerprint) DO UPDATE SET path = EXCLUDED.path,
-              device = EXCLUDED.device, inode = EXCLUDED.inode, updated_at = now()
-            RETURNING source_id""")) {
+            ON CONFLICT (node_id, fingerprint) DO NOTHING""")) {
           ps.setInt(1, nodeId);
           ps.setLong(2, s.fingerprint());
           ps.setLong(3, s.device());
           ps.setLong(4, s.inode());
           ps.setString(5, s.path().toString());
-          try (ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getInt(1);
-          }
+          ps.executeUpdate();
         }
+        known = sourceIdOf(c, s.fingerprint());
+        if (known == null) {
+          throw new SQLException("source " + s + " has no row after inserting it");
+        }
+        return known;
       });
       sourcesByFingerprint.put(s.fingerprint(), id);
     }
@@ -78,24 +86,79 @@ public final class DbRegistry implements Registry {
     if (id != null) {
       return id;
     }
-    id = retrying("register ballot " + ballot, c -> {
-      try (PreparedStatement ins = c.prepareStatement(
-              "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING");
-          PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?")) {
-        ins.setString(1, ballot);
-        ins.executeUpdate();
-        sel.setString(1, ballot);
-        try (ResultSet rs = sel.executeQuery()) {
-          rs.next();
-          return rs.getInt(1);
-        }
-      }
-    });
+    id = retrying("register ballot " + ballot, c -> registerBallot(c, ballot));
     if (ballots.size() >= BALLOT_CACHE_MAX) {
       ballots.clear();
     }
     ballots.put(ballot, id);
     return id;
+  }
+
+  /**
+   * The id of {@code ballot} in {@code ballot_keys}, the one table all nodes write to. Nodes that see
+   * a new ballot at the same moment must not queue on its unique index (an insert waits for another
+   * session's uncommitted insert of the same key, a heavyweight lock wait as long as that commit's
+   * fsync): so the name is looked up first, and inserted only under a transaction-level advisory
+   * lock taken with a try, never waited for. A node that does not get it knows another one is
+   * inserting that ballot right now, and looks again a moment later. The insert commits with
+   * {@code synchronous_commit = off}, which keeps that moment short and is safe: a batch that uses
+   * the id commits synchronously later, and its WAL flush covers the earlier insert.
+   */
+  private Integer registerBallot(Connection c, String ballot) throws SQLException {
+    long deadline = ticker.nanos() + TimeUnit.SECONDS.toNanos(10);
+    try (PreparedStatement sel = c.prepareStatement("SELECT ballot_id FROM ballot_keys WHERE ballot = ?");
+        PreparedStatement lock = c.prepareStatement(
+            "SELECT pg_try_advisory_xact_lock(hashtext('logtail.ballot_keys'), hashtext(?))");
+        PreparedStatement ins = c.prepareStatement(
+            "INSERT INTO ballot_keys (ballot) VALUES (?) ON CONFLICT (ballot) DO NOTHING")) {
+      sel.setString(1, ballot);
+      lock.setString(1, ballot);
+      ins.setString(1, ballot);
+      while (true) {
+        try (ResultSet rs = sel.executeQuery()) {
+          if (rs.next()) {
+            return rs.getInt(1);
+          }
+        }
+        if (ticker.nanos() > deadline) {
+          throw new SQLException("ballot " + ballot + " is still not in ballot_keys after 10 s of another session"
+              + " registering it");
+        }
+        boolean mine;
+        c.setAutoCommit(false);
+        try {
+          try (ResultSet rs = lock.executeQuery()) {
+            rs.next();
+            mine = rs.getBoolean(1);
+          }
+          if (mine) {
+            try (Statement st = c.createStatement()) {
+              st.execute("SET LOCAL synchronous_commit = off");
+            }
+            ins.executeUpdate();
+          }
+          c.commit();
+        } catch (SQLException e) {
+          c.rollback();
+          throw e;
+        } finally {
+          c.setAutoCommit(true);
+        }
+        if (!mine) {
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // another node is inserting it now
+        }
+      }
+    }
+  }
+
+  private Integer sourceIdOf(Connection c, long fingerprint) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT source_id FROM sources WHERE node_id = ? AND fingerprint = ?")) {
+      ps.setInt(1, nodeId);
+      ps.setLong(2, fingerprint);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : null;
+      }
+    }
   }
 
   /**

@@ -14,7 +14,7 @@ import java.util.List;
  * {@link java.nio.file.FileSystem#getPathMatcher} "glob:"). Lists the entries of the directory the
  * name matches, each pass, so files created later are picked up.
  */
-final class LogGlob {
+public final class LogGlob {
   private final String text;
   private final Path dir;
   private final String namePattern;
@@ -27,7 +27,7 @@ final class LogGlob {
     this.matcher = matcher;
   }
 
-  static LogGlob parse(String text) {
+  public static LogGlob parse(String text) {
     if (text == null || text.isBlank()) {
       throw new IllegalArgumentException("--log needs a path or glob, got an empty value");
     }
@@ -69,7 +69,7 @@ final class LogGlob {
   }
 
   /** The paths that exist now and match, sorted by name; throws when the directory can't be listed. */
-  List<Path> list() throws IOException {
+  public List<Path> list() throws IOException {
     List<Path> out = new ArrayList<>();
     if (matcher == null) {
       Path p = dir.resolve(namePattern);

@@ -251,16 +251,28 @@ public final class Worker implements AutoCloseable {
     }
   }
 
+  /**
+   * The node's id, creating its row on first start. A known name is only read: an upsert (ON CONFLICT
+   * DO UPDATE) would lock the row, and wait for a killed predecessor's transaction whose foreign-key
+   * checks still hold it, until PostgreSQL notices that backend is gone.
+   */
   private int registerNode() throws SQLException {
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement("""
-            INSERT INTO nodes (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-            RETURNING node_id""")) {
+        PreparedStatement sel = c.prepareStatement("SELECT node_id FROM nodes WHERE name = ?");
+        PreparedStatement ins = c.prepareStatement("INSERT INTO nodes (name) VALUES (?) ON CONFLICT (name) DO NOTHING")) {
       c.setAutoCommit(true);
-      ps.setString(1, cfg.node());
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
+      sel.setString(1, cfg.node());
+      for (int attempt = 0; ; attempt++) {
+        try (ResultSet rs = sel.executeQuery()) {
+          if (rs.next()) {
+            return rs.getInt(1);
+          }
+        }
+        if (attempt > 0) {
+          throw new SQLException("node " + cfg.node() + " has no row in nodes after inserting it");
+        }
+        ins.setString(1, cfg.node());
+        ins.executeUpdate();
       }
     }
   }

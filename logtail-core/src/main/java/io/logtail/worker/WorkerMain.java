@@ -21,6 +21,9 @@ import picocli.CommandLine.Mixin;
 public final class WorkerMain implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
 
+  /** How often the worker reports its streams' sizes to the database (status --cluster's lag). */
+  static final Duration SIZE_REPORT_INTERVAL = Duration.ofSeconds(2);
+
   @Mixin public WorkerOptions options = new WorkerOptions();
 
   public static void main(String[] args) {
@@ -91,12 +94,16 @@ public final class WorkerMain implements Callable<Integer> {
         return 3;
       }
       started.set(true);
+      // every node's lag in the one database, for status --cluster (its own table and transaction)
+      SizeReporter sizes = new SizeReporter(db.dataSource(), w.nodeId(), options.logs,
+          SIZE_REPORT_INTERVAL).start();
       if (stopRequested.get()) {
         w.stop();
       }
       while (!w.awaitStopped(Duration.ofSeconds(1))) {
         // the worker runs until stopped or failed
       }
+      sizes.close();
       if (status != null) {
         status.writeNow();
         status.close();
