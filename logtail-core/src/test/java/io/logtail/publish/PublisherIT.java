@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The publisher against a real PostgreSQL: values equal to the database at the batch a file names,
+ * The publisher against a real PostgreSQL: values equal to the database at the batch a file names
+ * (also while batches commit during publishing),
  * files rewritten only when their data changed, seq kept across a restart, and a reader that loops
  * over every file during many cycles of changing data and never sees a partial or invalid file, nor a
  * seq that goes back. (Last good on error, with PostgreSQL stopped: PublisherOutageIT in admin-process,
@@ -275,6 +276,7 @@ class PublisherIT {
       p.start();
       AtomicReference<Throwable> failure = new AtomicReference<>();
       AtomicLong reads = new AtomicLong();
+      AtomicLong valueChecks = new AtomicLong();
       Map<String, Long> lastSeq = new HashMap<>();
       List<String> names = new ArrayList<>(List.of("results/index.json", "results/status.json", "canvass/cells.geojson"));
       for (int i = 0; i < 20; i++) {
@@ -299,6 +301,20 @@ class PublisherIT {
                 Long prev = lastSeq.put(key, s);
                 if (prev != null && s < prev) {
                   throw new AssertionError(key + ": seq went back from " + prev + " to " + s);
+                }
+              }
+              if (n.equals("results/index.json")) {
+                // the values are the database's at the batch the file names
+                Map<String, Map<String, Long>> expected = fx.tallyAfter.get(j.path("batches").path("n1").asLong());
+                if (expected != null) {
+                  Map<String, Map<String, Long>> got = new TreeMap<>();
+                  for (JsonNode b : j.path("ballots")) {
+                    got.put(b.path("ballot").asText(), choices(b));
+                  }
+                  if (!got.equals(expected)) {
+                    throw new AssertionError("index.json at batch " + j.path("batches") + ": " + got + " != " + expected);
+                  }
+                  valueChecks.incrementAndGet();
                 }
               }
               reads.incrementAndGet();
@@ -336,9 +352,10 @@ class PublisherIT {
       }
       assertTrue(p.state().seq() >= startSeq + 20, "at least 20 changing cycles within 45 s; got to seq " + p.state().seq());
       assertTrue(reads.get() > 1000, "the reader read often: " + reads.get());
+      assertTrue(valueChecks.get() > 100, "index.json checked against the tallies of its batch: " + valueChecks.get());
       assertFalse(p.state().lastError() != null, "no cycle failed: " + p.state().lastError());
-      System.out.printf("atomicity: %d batches, %d cycles, seq %d, %d files read by the reader%n", batches,
-          p.state().cycles(), p.state().seq(), reads.get());
+      System.out.printf("atomicity: %d batches, %d cycles, seq %d, %d files read by the reader, %d index values checked%n",
+          batches, p.state().cycles(), p.state().seq(), reads.get(), valueChecks.get());
     }
   }
 }
