@@ -45,11 +45,11 @@ fi
 
 # The shipped snippet with its port and root changed, nothing else (as io.logtail.demo.NginxServer does).
 snippet=systemd/nginx-results.conf
-for line in '    listen 80;' '    listen [::]:80;' '    root /var/www/logtail-results;'; do
+for line in '    listen 80;' '    listen [::]:80;' '    root /var/www/logtail;'; do
   [ "$(grep -cxF -- "$line" "$snippet")" = 1 ] || { echo "results-serving: $snippet must contain '$line' once" >&2; exit 1; }
 done
 sed -e "s|^    listen 80;\$|    listen 127.0.0.1:$port;|" -e '/^    listen \[::\]:80;$/d' \
-    -e "s|^    root /var/www/logtail-results;\$|    root $work/site;|" "$snippet" > "$work/nginx/results.conf"
+    -e "s|^    root /var/www/logtail;\$|    root $work/site;|" "$snippet" > "$work/nginx/results.conf"
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root root;"
 cat > "$work/nginx/nginx.conf" <<EOF
