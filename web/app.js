@@ -6,8 +6,8 @@
  *    with cache: "no-cache": the browser revalidates with nginx (ETag, 304), so a poll costs little and
  *    never shows a copy older than nginx's. On a ballot's page (#/ballot/<name>) it polls
  *    results/ballot/<name>.json too.
- *  - The last good data stays on screen whatever happens: a failed fetch, an invalid file, a file
- *    whose seq went back (an old copy from a cache) leave it in place; the notice says why the data may
+ *  - The last good data stays on screen whatever happens: a failed fetch, an invalid file, an older
+ *    copy (lower seq and older updated_at: a cache's) leave it in place; the notice says why the data may
  *    be stale. Stale = a fetch failed, or status.json says ok:false, or its checked_at is older than
  *    3 x interval_s. Ages are measured on the server's clock (the Date and Age headers of the
  *    responses), so a visitor's wrong clock does not raise or hide the notice.
@@ -32,7 +32,7 @@
     ballotName: null, ballot: null, ballotError: null, ballotMissing: false,
     skewMs: 0,            // client clock minus server clock, from the last response
     filter: '', limit: PAGE,
-    renderedIndexSeq: null, renderedListKey: null, renderedBallotKey: null,
+    renderedListKey: null, renderedBallotKey: null,
     timer: null, polling: false
   };
   var cards = new Map();  // ballot name -> {li, link, body, sig}
@@ -104,6 +104,12 @@
       .finally(function () { if (timer) { clearTimeout(timer); } });
   }
 
+  // An older copy (a cache's) has a lower seq and an older updated_at: keep what is shown. A lower seq
+  // with the same or a newer updated_at is a publish directory started afresh: take it.
+  function notOlder(x, shown) {
+    return !shown || x.seq >= shown.seq || !(Date.parse(x.updated_at) < Date.parse(shown.updated_at));
+  }
+
   function validIndex(x) { return x && x.schema === 1 && typeof x.seq === 'number' && Array.isArray(x.ballots); }
   function validBallot(x) { return x && x.schema === 1 && typeof x.seq === 'number' && Array.isArray(x.choices); }
 
@@ -121,7 +127,7 @@
           state.indexError = 'results/index.json is not in the expected format';
         } else {
           state.indexError = null;
-          if (!state.index || idx.value.seq >= state.index.seq) { state.index = idx.value; }
+          if (notOlder(idx.value, state.index)) { state.index = idx.value; }
         }
       } else {
         state.indexError = idx.reason.message;
@@ -147,7 +153,7 @@
           } else {
             state.ballotError = null;
             state.ballotMissing = false;
-            if (!state.ballot || state.ballot.ballot !== bal.value.ballot || bal.value.seq >= state.ballot.seq) {
+            if (!state.ballot || state.ballot.ballot !== bal.value.ballot || notOlder(bal.value, state.ballot)) {
               state.ballot = bal.value;
             }
           }
@@ -311,7 +317,7 @@
   function renderList() {
     var idx = state.index;
     if (!idx) { return; }
-    var key = idx.seq + '|' + state.filter + '|' + state.limit;
+    var key = idx.seq + '|' + idx.updated_at + '|' + state.filter + '|' + state.limit;
     if (key === state.renderedListKey) { return; }
     state.renderedListKey = key;
     var all = idx.ballots;
@@ -367,7 +373,7 @@
     var title = $('ballot-title');
     setText(title, name);
     var b = state.ballot;
-    var key = name + '|' + (b ? b.seq + '|' + b.ballot : state.ballotMissing ? 'missing' : 'none');
+    var key = name + '|' + (b ? b.seq + '|' + b.updated_at + '|' + b.ballot : state.ballotMissing ? 'missing' : 'none');
     if (key === state.renderedBallotKey) { return; }
     state.renderedBallotKey = key;
     var body = el('div');

@@ -32,6 +32,8 @@ public final class PublisherStatus {
     n.put("stale_s", Math.round(s.staleSeconds(Instant.ofEpochMilli(nowMillis)) * 10) / 10.0);
     n.put("last_error", s.lastError());
     n.put("last_cycle_ms", Math.round(s.lastCycleMs() * 10) / 10.0);
+    n.put("last_query_ms", Math.round(s.lastQueryMs() * 10) / 10.0);
+    n.put("last_write_ms", Math.round(s.lastWriteMs() * 10) / 10.0);
     n.put("cycles", s.cycles());
     n.put("failures", s.failures());
     n.put("files_written", s.filesWritten());

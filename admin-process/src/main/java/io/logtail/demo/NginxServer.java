@@ -178,7 +178,7 @@ public final class NginxServer implements AutoCloseable {
     String s = resource(RESULTS);
     s = replaceOnce(s, RESULTS, "    listen 80;\n", "    listen 127.0.0.1:" + port + ";\n");
     s = replaceOnce(s, RESULTS, "    listen [::]:80;\n", "");
-    s = replaceOnce(s, RESULTS, "    root /var/www/logtail-results;\n", "    root " + root + ";\n");
+    s = replaceOnce(s, RESULTS, "    root /var/www/logtail;\n", "    root " + root + ";\n");
     return s;
   }
 

@@ -58,7 +58,7 @@ class PublisherOutageIT {
       fx.commit("n1", new PublishFixture.Batch().vote("city-0", "c0", 5).vote("city-1", "c1", 3).canvass(4));
       try (Database pool = Publisher.openPool(pg.jdbcUrl(), null, null);
           Publisher p = new Publisher(pool.dataSource(), new PublisherConfig(out, Duration.ofMillis(300),
-              Duration.ZERO, Duration.ofSeconds(10), 4), Clock.systemUTC()).start();
+              Duration.ZERO, Duration.ofSeconds(10), 4, true), Clock.systemUTC()).start();
           StatusServer server = StatusServer.start("127.0.0.1:0", null, new StatusServer.Source() {
             @Override
             public JsonNode status() {

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.logtail.admin.AdminOptions;
 import io.logtail.admin.AdminProcess;
 import io.logtail.admin.AdminTestSupport;
 import io.logtail.db.TestDatabase;
 import io.logtail.gen.LogGenerator;
-import io.logtail.worker.WorkerOptions;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,11 +37,6 @@ import picocli.CommandLine;
 class ResultsPageE2EIT {
   @TempDir Path dir;
 
-  static final class Opts {
-    @CommandLine.Mixin WorkerOptions worker = new WorkerOptions();
-    @CommandLine.Mixin AdminOptions admin = new AdminOptions();
-  }
-
   @Test
   void liveResultsFromTheRealPublisherWhileLogtailIngests() throws Exception {
     Path nginxBin = nginxBinary();
@@ -69,7 +62,7 @@ class ResultsPageE2EIT {
         TestDatabase.freePort(), site);
         Chromium browser = Chromium.start(chromium, dir.resolve("chromium"))) {
       String base = "http://127.0.0.1:" + nginx.resultsPort() + "/";
-      Opts o = new Opts();
+      NginxE2EIT.Opts o = new NginxE2EIT.Opts();   // the worker's and the admin's options, as `run` has them
       new CommandLine(o).parseArgs("--log", nginx.beaconLogGlob(), "--db-url", url,
           "--data-dir", dir.resolve("data").toString(), "--node-id", "web", "--status-addr", "127.0.0.1:0",
           "--heartbeat-timeout", "15s", "--fsync-interval", "500ms", "--batch-lines", "1500",

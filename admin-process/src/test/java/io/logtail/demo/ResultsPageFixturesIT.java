@@ -39,6 +39,7 @@ class ResultsPageFixturesIT {
     gzipAll(site.resolve("results"));
     gzipAll(site.resolve("canvass"));
     Files.writeString(site.resolve("results/.index.json.tmp"), "{\"partial");   // a publisher's temporary file
+    Files.writeString(site.resolve(".publish.lock"), "");                        // the publisher's lock
     JsonNode index = JSON.readTree(site.resolve("results/index.json").toFile());
 
     try (NginxServer nginx = NginxServer.start(nginxBinary(), dir.resolve("nginx"), TestDatabase.freePort(), 1,
@@ -72,7 +73,7 @@ class ResultsPageFixturesIT {
         assertEquals(304, get(port, "/" + f, false, etag).code(), f + " revalidates to 304");
       }
       for (String f : List.of("/results/", "/results/ballot/", "/canvass/", "/results/index.json.gz",
-          "/results/ballot/city-0.json.gz", "/results/.index.json.tmp", "/test-fixtures/", "/nginx.conf",
+          "/results/ballot/city-0.json.gz", "/results/.index.json.tmp", "/.publish.lock", "/test-fixtures/", "/nginx.conf",
           "/results/ballot/../index.json.gz", "/results/ballot/%2e%2e/index.json.gz", "/b/vote.gif", "/index.htm")) {
         assertEquals(404, get(port, f, false, null).code(), f + " must not be reachable");
       }

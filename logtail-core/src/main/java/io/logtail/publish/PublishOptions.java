@@ -27,8 +27,15 @@ public final class PublishOptions {
           + " never more often than --publish-interval. Default: ${DEFAULT-VALUE}. Env: LOGTAIL_PUBLISH_CELLS_INTERVAL.")
   public Duration cellsInterval;
 
+  @Option(names = "--publish-fsync", defaultValue = "${env:LOGTAIL_PUBLISH_FSYNC:-true}", arity = "1", paramLabel = "true|false",
+      description = "fsync every published file before its rename, and its directory after. false: readers still never see a"
+          + " partial file, but after a power loss a file may be empty or old until the first cycle after the restart rewrites it;"
+          + " 5,000 changed ballots cost seconds of fsyncs per cycle on a slow disk (docs/benchmarks.md). Default: ${DEFAULT-VALUE}."
+          + " Env: LOGTAIL_PUBLISH_FSYNC.")
+  public boolean fsync;
+
   /** The validated settings, or null when no {@code --publish-dir} was given. */
   public PublisherConfig toConfig() {
-    return dir == null || dir.toString().isBlank() ? null : PublisherConfig.of(dir, interval, cellsInterval);
+    return dir == null || dir.toString().isBlank() ? null : PublisherConfig.of(dir, interval, cellsInterval, fsync);
   }
 }

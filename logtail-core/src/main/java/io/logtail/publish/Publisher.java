@@ -97,6 +97,8 @@ public final class Publisher implements AutoCloseable {
   private long filesWritten;
   private int lastBallots;
   private long lastCells = -1;
+  private double lastQueryMs;
+  private double lastWriteMs;
 
   private final Instant startedAt;
   private volatile PublisherState state;
@@ -118,7 +120,7 @@ public final class Publisher implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.files = new AtomicFiles(io);
+    this.files = new AtomicFiles(io, cfg.fsync());
     this.startedAt = clock.instant();
     this.state = snapshotState(false, null, 0);
   }
@@ -174,7 +176,7 @@ public final class Publisher implements AutoCloseable {
   private void readBack() throws IOException {
     long max = 0;
     String idx = readIfExists(results.resolve("index.json"));
-    if (idx != null) {
+    if (idx != null && gzipMatches(results.resolve("index.json"), idx)) {
       indexData = ResultsJson.dataOf(idx);
       max = Math.max(max, ResultsJson.seqOf(idx));
     }
@@ -183,7 +185,7 @@ public final class Publisher implements AutoCloseable {
       max = Math.max(max, ResultsJson.seqOf(st));
     }
     String cells = readIfExists(canvass.resolve("cells.geojson"));
-    if (cells != null) {
+    if (cells != null && gzipMatches(canvass.resolve("cells.geojson"), cells)) {
       cellsData = ResultsJson.dataOf(cells);
       max = Math.max(max, ResultsJson.seqOf(cells));
     }
@@ -194,7 +196,7 @@ public final class Publisher implements AutoCloseable {
         String text = readIfExists(p);
         if (text != null) {
           String data = ResultsJson.dataOf(text);
-          if (data != null) {
+          if (data != null && gzipMatches(p, text)) {
             ballotData.put(ballot, data);
           }
           max = Math.max(max, ResultsJson.seqOf(text));
@@ -203,6 +205,18 @@ public final class Publisher implements AutoCloseable {
     }
     seq = max;
     log.info("publisher: {} ({} ballot files found, seq {})", cfg.dir(), ballotData.size(), seq);
+  }
+
+  /**
+   * Whether {@code <file>.gz} holds {@code text}: a file whose twin is missing, torn or different (a
+   * crash between the two renames, or a power loss without --publish-fsync) is rewritten.
+   */
+  private static boolean gzipMatches(Path file, String text) {
+    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(Files.newInputStream(AtomicFiles.gz(file)))) {
+      return java.util.Arrays.equals(in.readAllBytes(), text.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static String readIfExists(Path p) throws IOException {
@@ -284,7 +298,10 @@ public final class Publisher implements AutoCloseable {
     String error = null;
     try {
       ResultsSnapshot snap = query.read(cellsDue);
+      long t1 = System.nanoTime();
+      lastQueryMs = (t1 - t0) / 1e6;
       write(snap);
+      lastWriteMs = (System.nanoTime() - t1) / 1e6;
       lastBallots = snap.ballots().size();
       if (cellsDue) {
         lastCellsAt = now;
@@ -320,7 +337,7 @@ public final class Publisher implements AutoCloseable {
       lastError = error;
     }
     try {
-      files.write(List.of(new AtomicFiles.Pending(results.resolve("status.json"), ResultsJson.status(seq, now,
+      files.write(List.of(), List.of(new AtomicFiles.Pending(results.resolve("status.json"), ResultsJson.status(seq, now,
           cfg.interval(), ok, staleSince, lastError, lastSuccessAt).getBytes(StandardCharsets.UTF_8))));
     } catch (IOException e) {
       String msg = oneLine("cannot write status.json: " + e);
@@ -373,9 +390,9 @@ public final class Publisher implements AutoCloseable {
       out.add(pending(canvass.resolve("cells.geojson"), ResultsJson.cells(next, snap.updatedAt(), snap.batches(), newCells)));
     }
     // last: a reader who sees the new index finds every ballot file it names
-    out.add(pending(results.resolve("index.json"), ResultsJson.index(next, snap.updatedAt(), snap.batches(), newIndex)));
-    files.write(out);
-    filesWritten += out.size();
+    files.write(out, List.of(pending(results.resolve("index.json"),
+        ResultsJson.index(next, snap.updatedAt(), snap.batches(), newIndex))));
+    filesWritten += out.size() + 1;
     ballotData.putAll(changedBallots);
     if (cellsChanged) {
       cellsData = newCells;
@@ -402,7 +419,8 @@ public final class Publisher implements AutoCloseable {
   }
 
   private PublisherState snapshotState(boolean ok, Instant checkedAt, double cycleMs) {
-    return new PublisherState(ok, seq, startedAt, checkedAt, lastSuccessAt, staleSince, lastError, cycleMs, cycles,
+    return new PublisherState(ok, seq, startedAt, checkedAt, lastSuccessAt, staleSince, lastError, cycleMs,
+        lastQueryMs, lastWriteMs, cycles,
         failures, filesWritten, lastBallots, lastCells);
   }
 

@@ -15,9 +15,12 @@ import java.util.List;
  *     and never more often than {@code interval}
  * @param statementTimeout longest a query may run before the cycle fails
  * @param writeThreads threads that write and fsync the files of one cycle together
+ * @param fsync whether each file is fsynced before its rename (and each directory after); without, a
+ *     reader still never sees a partial file, but after a power loss a file may be empty or old until
+ *     the first cycle after the restart rewrites it (docs/results.md, "Durability")
  */
 public record PublisherConfig(Path dir, Duration interval, Duration cellsInterval, Duration statementTimeout,
-    int writeThreads) {
+    int writeThreads, boolean fsync) {
   public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_CELLS_INTERVAL = Duration.ofSeconds(30);
 
@@ -44,14 +47,18 @@ public record PublisherConfig(Path dir, Duration interval, Duration cellsInterva
     dir = dir.toAbsolutePath().normalize();
   }
 
-  /** The defaults for {@code dir}: 5 s, cells every 30 s, statements up to 30 s, 8 write threads. */
+  /** The defaults for {@code dir}: 5 s, cells every 30 s, statements up to 30 s, 8 write threads, fsync. */
   public static PublisherConfig of(Path dir) {
     return of(dir, DEFAULT_INTERVAL, DEFAULT_CELLS_INTERVAL);
   }
 
   public static PublisherConfig of(Path dir, Duration interval, Duration cellsInterval) {
+    return of(dir, interval, cellsInterval, true);
+  }
+
+  public static PublisherConfig of(Path dir, Duration interval, Duration cellsInterval, boolean fsync) {
     Duration timeout = interval == null ? Duration.ofSeconds(30)
         : (interval.multipliedBy(4).compareTo(Duration.ofSeconds(30)) > 0 ? interval.multipliedBy(4) : Duration.ofSeconds(30));
-    return new PublisherConfig(dir, interval, cellsInterval, timeout, 8);
+    return new PublisherConfig(dir, interval, cellsInterval, timeout, 8, fsync);
   }
 }

@@ -14,6 +14,8 @@ import java.time.Instant;
  * @param staleSince start of the first failed cycle of the current failure run, or null when ok
  * @param lastError one line, or null when ok
  * @param lastCycleMs duration of the last cycle (query, render, writes)
+ * @param lastQueryMs of which the snapshot's queries
+ * @param lastWriteMs of which rendering, gzip and the writes of the results files
  * @param cycles cycles run
  * @param failures failed cycles
  * @param filesWritten files (not counting their .gz) written since start
@@ -21,7 +23,7 @@ import java.time.Instant;
  * @param cells cells in the last cells file written, or -1 before one
  */
 public record PublisherState(boolean ok, long seq, Instant startedAt, Instant checkedAt, Instant lastSuccessAt,
-    Instant staleSince, String lastError, double lastCycleMs, long cycles, long failures, long filesWritten,
+    Instant staleSince, String lastError, double lastCycleMs, double lastQueryMs, double lastWriteMs, long cycles, long failures, long filesWritten,
     int ballots, long cells) {
 
   /** Seconds since the files last reflected the database: since the last success (or the start), at {@code now}. */

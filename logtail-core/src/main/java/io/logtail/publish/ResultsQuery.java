@@ -30,9 +30,9 @@ import javax.sql.DataSource;
  *   <li>{@code vote_tallies} (a sum over {@code vote_tally_parts}: nodes × ballots × choices rows), the
  *       reference {@code ballots} (their choices appear with 0 votes), {@code voter_roll_scopes};</li>
  *   <li>duplicates: {@code vote_duplicates} summed per ballot;</li>
- *   <li>rejects per ballot and reason: the ballot is taken from the raw line in SQL (the {@code rejects}
- *       table has no ballot column; docs/results.md, "Rejects per ballot", says why and what is not
- *       attributed);</li>
+ *   <li>rejects per ballot and reason ({@link RejectsByBallot}): the ballot is taken from the raw line in
+ *       SQL (the {@code rejects} table has no ballot column; docs/results.md, "Rejects per ballot", says
+ *       why), each reject once, the new ones of each cycle;</li>
  *   <li>canvass cells, only when asked ({@code withCells}): {@code canvass_localities}, a view that
  *       scans all of {@code canvass_records}, so the publisher reads it on a longer interval.</li>
  * </ul>
@@ -40,15 +40,7 @@ import javax.sql.DataSource;
  * its last good files.
  */
 public final class ResultsQuery {
-  /**
-   * The ballot of a rejected vote beacon, from its raw line: the {@code ballot} parameter of the query
-   * string of the request ({@code "GET /b/vote.gif?...&ballot=city-0&... HTTP/1.1"}), when it is an
-   * identifier as the decoder accepts it. {@code encode(raw, 'escape')} makes text of any bytes
-   * (the line may hold invalid UTF-8), leaving the ASCII of the request as it is.
-   */
-  static final String REJECT_BALLOT =
-      "substring(encode(raw, 'escape') from '\"[A-Z]+ [^ \"?]*\\?(?:[^ \"]*&)?ballot=([A-Za-z0-9._-]{1,64})(?:[& \"]|$)')";
-
+  // not thread-safe: one publisher thread reads
   private static final String LAST_BATCHES = """
       SELECT n.name, b.batch_id, b.committed_at
       FROM nodes n
@@ -59,13 +51,12 @@ public final class ResultsQuery {
   private static final String ROLL_SCOPES = "SELECT scope, voters FROM voter_roll_scopes";
   private static final String DUPLICATES =
       "SELECT ballot, count(*), sum(attempts)::bigint FROM vote_duplicates GROUP BY ballot";
-  private static final String REJECTS = "SELECT ballot, reason, count(*) FROM (SELECT " + REJECT_BALLOT
-      + " AS ballot, reason FROM rejects) r WHERE ballot IS NOT NULL GROUP BY ballot, reason";
   private static final String CELLS =
       "SELECT cell_lat, cell_lon, kind, issue, stance, records FROM canvass_localities";
 
   private final DataSource ds;
   private final Duration statementTimeout;
+  private final RejectsByBallot rejects = new RejectsByBallot();
 
   public ResultsQuery(DataSource ds, Duration statementTimeout) {
     if (statementTimeout.toMillis() < 100) {
@@ -146,12 +137,7 @@ public final class ResultsQuery {
         dups.put(rs.getString(1), new long[] {rs.getLong(2), rs.getLong(3)});
       }
     }
-    Map<String, SortedMap<String, Long>> rejects = new HashMap<>();
-    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(REJECTS)) {
-      while (rs.next()) {
-        rejects.computeIfAbsent(rs.getString(1), k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));
-      }
-    }
+    Map<String, SortedMap<String, Long>> rejects = this.rejects.read(c);
     List<ResultsSnapshot.Ballot> ballots = new ArrayList<>(tallies.size());
     Comparator<ResultsSnapshot.Choice> order = Comparator.comparingLong(ResultsSnapshot.Choice::votes).reversed()
         .thenComparing(ResultsSnapshot.Choice::choice);

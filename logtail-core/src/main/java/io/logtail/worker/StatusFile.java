@@ -148,8 +148,8 @@ public final class StatusFile implements AutoCloseable {
     return b.append("}\n").toString();
   }
 
-  /** Appends {@code s} as a JSON string (RFC 8259 escaping), or {@code null}. */
-  static void str(StringBuilder b, String s) {
+  /** Appends {@code s} as a JSON string (RFC 8259 escaping), or {@code null}. (The publisher's files use it too.) */
+  public static void str(StringBuilder b, String s) {
     if (s == null) {
       b.append("null");
       return;

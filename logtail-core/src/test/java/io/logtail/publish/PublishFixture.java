@@ -38,7 +38,7 @@ public final class PublishFixture {
   private long eids;
   private long offsets;
   /** After batch k of node "n1": ballot -> choice -> votes. */
-  final Map<Long, Map<String, Map<String, Long>>> tallyAfter = new HashMap<>();
+  final Map<Long, Map<String, Map<String, Long>>> tallyAfter = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<String, Map<String, Long>> tally = new TreeMap<>();
 
   public PublishFixture(DataSource ds) {
