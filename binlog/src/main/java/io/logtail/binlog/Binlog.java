@@ -136,6 +136,7 @@ public final class Binlog implements AutoCloseable {
                     .timeProvider(() -> floor.accumulateAndGet(config.clock().millis(), Math::max))
                     .readOnly(config.readOnly())
                     .build();
+            checkCycleFileLengths(dir, queue.blockSize() + queue.overlapSize(), config.readOnly());
             int lastCycle = queue.lastCycle();
             if (lastCycle != Integer.MIN_VALUE) {
                 floor.accumulateAndGet((long) lastCycle * rc.lengthInMillis(), Math::max);
@@ -161,6 +162,40 @@ public final class Binlog implements AutoCloseable {
                 throw be;
             }
             throw new BinlogWriteException("cannot open the binlog in " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * A cycle file is created at its first mapping's length (block + overlap, 80 MiB) and only grows; a shorter one was
+     * cut (a crash of the machine before the file's length reached the disk, a partial copy). Chronicle maps the
+     * first 80 MiB regardless, and a read beyond the end of the file is a SIGBUS, which HotSpot raises as an
+     * {@link InternalError} at some later point of the thread, outside any catch here (found by
+     * {@code BinlogReaderFuzzTest}). So: a writer extends such a file with zeros, as Chronicle's own mapping would
+     * (the records cut off then fail their CRC and are healed from the database); a reader refuses.
+     */
+    private static void checkCycleFileLengths(Path dir, long minLength, boolean readOnly) throws IOException {
+        List<Path> files;
+        try (var s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX)).sorted().toList();
+        }
+        for (Path f : files) {
+            long length = Files.size(f);
+            if (length >= minLength) {
+                continue;
+            }
+            if (readOnly) {
+                throw new BinlogCorruptException("binlog cycle file " + f + " is " + length + " bytes, shorter than the "
+                        + minLength + " every cycle file has: it was cut (a crash of the machine, or a partial copy)."
+                        + " Start the worker once (it extends the file, and rebuilds the records cut off from the"
+                        + " database), or move the file out of the binlog directory (docs/recovery.md)");
+            }
+            log.warn("binlog cycle file {} is {} bytes, shorter than the {} every cycle file has (cut by a crash?);"
+                    + " extending it with zeros: records cut off do not decode and are rebuilt from the database",
+                    f, length, minLength);
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(1), minLength - 1);
+                ch.force(true);
+            }
         }
     }
 
