@@ -309,7 +309,10 @@ public final class Publisher implements AutoCloseable {
       ok = true;
     } catch (SQLException e) {
       ok = false;
-      error = oneLine("database: " + e.getMessage() + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")"));
+      // the pool's "connection is not available" hides why: the driver's reason (refused, auth, ...) is its cause
+      Throwable cause = e.getCause();
+      error = oneLine("database: " + e.getMessage() + (e.getSQLState() == null ? "" : " (SQLSTATE " + e.getSQLState() + ")")
+          + (cause != null && cause.getMessage() != null && cause != e ? ": " + cause.getMessage() : ""));
     } catch (IOException | RuntimeException e) {
       ok = false;
       error = oneLine("files: " + e);
