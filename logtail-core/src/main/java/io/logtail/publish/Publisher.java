@@ -102,8 +102,8 @@ public final class Publisher implements AutoCloseable {
 
   private final Instant startedAt;
   private volatile PublisherState state;
-  private FileChannel lockChannel;
-  private FileLock lock;
+  private volatile FileChannel lockChannel;
+  private volatile FileLock lock;
   private Thread thread;
   private volatile boolean closed;
 
@@ -427,7 +427,11 @@ public final class Publisher implements AutoCloseable {
         failures, filesWritten, lastBallots, lastCells);
   }
 
-  /** Stops the thread (after its current cycle) and releases the directory. */
+  /**
+   * Stops the thread and releases the directory. Waits at most 5 s for a cycle in progress (a stop
+   * must not wait for a slow database: the thread is a daemon, and a cycle cut short leaves only
+   * complete files).
+   */
   @Override
   public void close() {
     closed = true;
@@ -437,22 +441,22 @@ public final class Publisher implements AutoCloseable {
     Thread t = thread;
     if (t != null) {
       try {
-        t.join(Math.max(10_000, cfg.statementTimeout().toMillis() + 5_000));
+        t.join(5_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
-    synchronized (this) {
-      io.shutdownNow();
-      try {
-        if (lock != null) {
-          lock.release();
-          lockChannel.close();
-        }
-      } catch (IOException e) {
-        log.debug("publisher: releasing the lock: {}", e.toString());
+    // not synchronized: a cycle stuck on the database must not hold the stop up (its writes fail once io is shut down)
+    io.shutdownNow();
+    try {
+      FileLock l = lock;
+      if (l != null) {
+        l.release();
+        lockChannel.close();
       }
-      lock = null;
+    } catch (IOException e) {
+      log.debug("publisher: releasing the lock: {}", e.toString());
     }
+    lock = null;
   }
 }
