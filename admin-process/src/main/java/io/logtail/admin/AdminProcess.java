@@ -489,9 +489,11 @@ public final class AdminProcess implements AutoCloseable {
       return;
     }
     publisherPool = Publisher.openPool(db.jdbcUrl(), wo.dbUser, wo.dbPassword);
+    Publisher p = new Publisher(publisherPool.dataSource(), pc, java.time.Clock.systemUTC());
     try {
-      publisher = new Publisher(publisherPool.dataSource(), pc, java.time.Clock.systemUTC()).start();
+      publisher = p.start();
     } catch (IllegalStateException | IOException e) {
+      p.close();
       publisherPool.close();
       closeAfterFailedStart();
       throw new IllegalArgumentException("cannot publish to " + pc.dir() + ": " + e.getMessage(), e);

@@ -1,6 +1,7 @@
 package io.logtail.binlog;
 
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.MappedBytes;
 import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
@@ -136,6 +137,7 @@ public final class Binlog implements AutoCloseable {
                     .timeProvider(() -> floor.accumulateAndGet(config.clock().millis(), Math::max))
                     .readOnly(config.readOnly())
                     .build();
+            checkCycleFileLengths(dir, queue.blockSize() + queue.overlapSize(), config.readOnly());
             int lastCycle = queue.lastCycle();
             if (lastCycle != Integer.MIN_VALUE) {
                 floor.accumulateAndGet((long) lastCycle * rc.lengthInMillis(), Math::max);
@@ -161,6 +163,40 @@ public final class Binlog implements AutoCloseable {
                 throw be;
             }
             throw new BinlogWriteException("cannot open the binlog in " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * A cycle file is created at its first mapping's length (block + overlap, 80 MiB) and only grows; a shorter one was
+     * cut (a crash of the machine before the file's length reached the disk, a partial copy). Chronicle maps the
+     * first 80 MiB regardless, and a read beyond the end of the file is a SIGBUS, which HotSpot raises as an
+     * {@link InternalError} at some later point of the thread, outside any catch here (found by
+     * {@code BinlogReaderFuzzTest}). So: a writer extends such a file with zeros, as Chronicle's own mapping would
+     * (the records cut off then fail their CRC and are healed from the database); a reader refuses.
+     */
+    private static void checkCycleFileLengths(Path dir, long minLength, boolean readOnly) throws IOException {
+        List<Path> files;
+        try (var s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX)).sorted().toList();
+        }
+        for (Path f : files) {
+            long length = Files.size(f);
+            if (length >= minLength) {
+                continue;
+            }
+            if (readOnly) {
+                throw new BinlogCorruptException("binlog cycle file " + f + " is " + length + " bytes, shorter than the "
+                        + minLength + " every cycle file has: it was cut (a crash of the machine, or a partial copy)."
+                        + " Start the worker once (it extends the file, and rebuilds the records cut off from the"
+                        + " database), or move the file out of the binlog directory (docs/recovery.md)");
+            }
+            log.warn("binlog cycle file {} is {} bytes, shorter than the {} every cycle file has (cut by a crash?);"
+                    + " extending it with zeros: records cut off do not decode and are rebuilt from the database",
+                    f, length, minLength);
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(1), minLength - 1);
+                ch.force(true);
+            }
         }
     }
 
@@ -446,6 +482,13 @@ public final class Binlog implements AutoCloseable {
                     }
                     long index = dc.index();
                     Bytes<?> bytes = dc.wire().bytes();
+                    String beyond = beyondEndOfFile(bytes);
+                    if (beyond != null) {
+                        bad++;
+                        badBytes += Math.max(0, bytes.readRemaining());
+                        problems.add("index " + Long.toHexString(index) + ": " + beyond);
+                        continue;
+                    }
                     byte[] payload = new byte[(int) bytes.readRemaining()];
                     bytes.read(payload);
                     try {
@@ -575,6 +618,25 @@ public final class Binlog implements AutoCloseable {
         }
     }
 
+    /**
+     * Null when the document's bytes lie within its cycle file, else what is wrong: a damaged length that reaches
+     * past the end of the file. Reading it would touch a mapped page with no file behind it: a SIGBUS, raised by
+     * HotSpot as an InternalError at some later point of the thread, outside any catch (BinlogReaderFuzzTest).
+     */
+    private static String beyondEndOfFile(Bytes<?> bytes) {
+        if (!(bytes instanceof MappedBytes mb)) {
+            return null;
+        }
+        long end = bytes.readLimit();
+        try {
+            long length = mb.mappedFile().raf().length();
+            return end <= length ? null
+                    : "its length reaches byte " + end + ", past the end of its cycle file (" + length + " bytes)";
+        } catch (IOException | RuntimeException e) {
+            return "the length of its cycle file cannot be read: " + e;
+        }
+    }
+
     private static void closeQuietly(AutoCloseable c) {
         try {
             c.close();
@@ -610,8 +672,23 @@ public final class Binlog implements AutoCloseable {
                     }
                     index = dc.index();
                     Bytes<?> bytes = dc.wire().bytes();
+                    String beyond = beyondEndOfFile(bytes);
+                    if (beyond != null) {
+                        // nothing after it can be found: its length is all that leads to the next document
+                        done = true;
+                        String msg = "binlog " + dir + " document at index " + Long.toHexString(index) + ": " + beyond
+                                + "; the rest of the binlog cannot be read";
+                        if (!skipCorrupt) {
+                            throw new BinlogCorruptException(msg);
+                        }
+                        corruptSkipped++;
+                        log.warn("{}", msg);
+                        return false;
+                    }
                     payload = new byte[(int) bytes.readRemaining()];
                     bytes.read(payload);
+                } catch (BinlogException e) {
+                    throw e;
                 } catch (Exception | InternalError | AssertionError e) {
                     // InternalError: a fault in a mapped page (e.g. tmpfs full while paging a hole in, or a file cut
                     // shorter than its header says); AssertionError: Chronicle's own checks, with -ea

@@ -4,6 +4,7 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,9 @@ class BinlogReaderFuzzTest {
     /** Chronicle waits its header timeout on every access to a damaged file: 10 s by default, 20 ms here. */
     private static final BinlogConfig FUZZ = BinlogConfig.defaults().withHeaderTimeout(Duration.ofMillis(20));
     private static Map<String, byte[]> template;
+    /** The length Chronicle gives a cycle file (80 MiB, sparse); the template keeps only its written part. */
+    private static final long CYCLE_FILE_LENGTH = 80L << 20;
+    private static boolean cut;
 
     /** A queue of 40 records in one daily cycle file and its metadata file, as bytes (made once per JVM). */
     private static synchronized Map<String, byte[]> template() throws IOException {
@@ -76,12 +80,20 @@ class BinlogReaderFuzzTest {
         Path dir = Files.createTempDirectory("binlog-fuzz");
         try {
             boolean arbitrary = (data.consumeByte() & 1) == 1;
+            cut = false;
             for (Map.Entry<String, byte[]> f : template().entrySet()) {
                 byte[] bytes = f.getValue();
                 if (f.getKey().endsWith(".cq4")) {
                     bytes = arbitrary ? data.consumeRemainingAsBytes() : patch(bytes, data);
                 }
-                Files.write(dir.resolve(f.getKey()), bytes);
+                Path file = dir.resolve(f.getKey());
+                Files.write(file, bytes);
+                if (f.getKey().endsWith(".cq4") && !arbitrary && !cut) {
+                    // back to the cycle file's real length (sparse): only the cut case is short
+                    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                        raf.setLength(Math.max(raf.length(), CYCLE_FILE_LENGTH));
+                    }
+                }
             }
             readEveryWay(dir);
         } finally {
@@ -98,7 +110,8 @@ class BinlogReaderFuzzTest {
             System.arraycopy(with, 0, b, at, Math.min(with.length, b.length - at));
         }
         if (data.remainingBytes() > 0 && data.consumeBoolean()) {
-            b = java.util.Arrays.copyOf(b, data.consumeInt(0, b.length + 4096));   // cut or extended with zeros
+            b = java.util.Arrays.copyOf(b, data.consumeInt(0, b.length));   // the file cut short
+            cut = true;
         }
         return b;
     }
