@@ -59,8 +59,13 @@ class WorkerTortureIT {
           // a random moment after the launch: start-up, recovery, the first batches
           exited = p.waitFor(200 + rnd.nextInt(1800), TimeUnit.MILLISECONDS);
         } else {
-          // a random moment after it resumed: during batches
+          // a random moment after it resumed and committed its first batch: during batches. Waiting for
+          // that commit (not a fixed delay) keeps these rounds during batches on a loaded machine too,
+          // where a JVM can take longer than the delay to reach its first commit.
+          long committedBefore = before;
           DbAssert.await(Duration.ofMinutes(1), "worker start", () -> resumed() > startsBefore || !p.isAlive());
+          DbAssert.await(Duration.ofMinutes(1), "a batch of the resumed worker",
+              () -> DbAssert.query(db.dataSource(), committed) > committedBefore || !p.isAlive());
           exited = p.waitFor(300 + rnd.nextInt(1700), TimeUnit.MILLISECONDS);
         }
         if (!exited) {
