@@ -161,13 +161,8 @@ class BinlogFaultIT {
           new LogGenerator.Mix()), 4_000, 15_000);
     }
 
-    Process startWorker() throws IOException {
-      List<String> cmd = AdminProcessIT.javaCommand("io.logtail.worker.WorkerMain");
-      cmd.addAll(List.of("--log", dir.resolve("access.log*").toString(), "--db-url", url,
-          "--data-dir", dir.resolve("data").toString(), "--node-id", NODE, "--flush-interval", "100ms",
-          "--batch-lines", "2000"));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(workerLog.toFile())).start();
+    Process startWorker() throws Exception {
+      Process p = TortureSupport.startWorker(dir, url, NODE);
       started.add(p);
       return p;
     }

@@ -23,9 +23,15 @@ public final class ClusterSupport {
   /** A worker JVM ({@code WorkerMain}) of node {@code node} tailing {@code logGlob}; output appended to {@code out}. */
   public static Process startWorker(String url, String node, String logGlob, Path dataDir, Path out, String... extra)
       throws Exception {
+    return startWorker(url, node, logGlob, dataDir, out, 5000, extra);
+  }
+
+  /** As above, with batches of {@code batchLines} lines. */
+  public static Process startWorker(String url, String node, String logGlob, Path dataDir, Path out, int batchLines,
+      String... extra) throws Exception {
     List<String> cmd = AdminProcessIT.javaCommand("io.logtail.worker.WorkerMain");
     cmd.addAll(List.of("--log", logGlob, "--db-url", url, "--data-dir", dataDir.toString(), "--node-id", node,
-        "--flush-interval", "100ms", "--batch-lines", "5000"));
+        "--flush-interval", "100ms", "--batch-lines", Integer.toString(batchLines)));
     cmd.addAll(List.of(extra));
     return new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile())).start();

@@ -57,9 +57,9 @@ class DatabaseRestartTortureIT {
       int rounds = 0;
       int midIngest = 0;
       while (midIngest < KILLS && rounds < 4 * KILLS) {
-        long startsBefore = resumed();
-        Process p = startWorker(url);
-        DbAssert.await(Duration.ofMinutes(1), "worker start", () -> resumed() > startsBefore || !p.isAlive());
+        long startsBefore = TortureSupport.resumed(dir);
+        Process p = TortureSupport.startWorker(dir, url, NODE);
+        DbAssert.await(Duration.ofMinutes(1), "worker start", () -> TortureSupport.resumed(dir) > startsBefore || !p.isAlive());
         if (rounds % 3 == 1 && p.isAlive()) {
           // PostgreSQL restarted under a running worker, at a random moment of its batches
           p.waitFor(200 + rnd.nextInt(800), TimeUnit.MILLISECONDS);
@@ -89,10 +89,10 @@ class DatabaseRestartTortureIT {
       nginx.stop();
       long total = nginx.written();
       long killPhase = System.nanoTime();
-      long startsBefore = resumed();
-      Process last = startWorker(url);
+      long startsBefore = TortureSupport.resumed(dir);
+      Process last = TortureSupport.startWorker(dir, url, NODE);
       try {
-        DbAssert.await(Duration.ofMinutes(1), "the final worker to start", () -> resumed() > startsBefore);
+        DbAssert.await(Duration.ofMinutes(1), "the final worker to start", () -> TortureSupport.resumed(dir) > startsBefore);
         DbAssert.await(Duration.ofMinutes(3), "all " + total + " bytes committed",
             () -> DbAssert.query(db.dataSource(), committed) == total);
       } finally {
@@ -118,23 +118,6 @@ class DatabaseRestartTortureIT {
     } finally {
       nginx.close();
       pg.stop();
-    }
-  }
-
-  private Process startWorker(String url) throws Exception {
-    List<String> cmd = AdminProcessIT.javaCommand("io.logtail.worker.WorkerMain");
-    cmd.addAll(List.of("--log", dir.resolve("access.log*").toString(), "--db-url", url,
-        "--data-dir", dir.resolve("data").toString(), "--node-id", NODE, "--flush-interval", "100ms",
-        "--batch-lines", "2000"));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile())).start();
-  }
-
-  private long resumed() {
-    try (var lines = Files.lines(dir.resolve("worker.log"), StandardCharsets.ISO_8859_1)) {
-      return lines.filter(l -> l.contains("resuming")).count();
-    } catch (java.io.IOException e) {
-      return 0;
     }
   }
 }

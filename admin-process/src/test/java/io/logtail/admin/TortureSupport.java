@@ -126,6 +126,24 @@ final class TortureSupport {
     return pids;
   }
 
+  /**
+   * A worker JVM of {@code node} tailing {@code dir/access.log*}, data in {@code dir/data}, batches of
+   * 2,000 lines, output appended to {@code dir/worker.log}: the worker every torture test kills.
+   */
+  static Process startWorker(Path dir, String url, String node) throws Exception {
+    return ClusterSupport.startWorker(url, node, dir.resolve("access.log*").toString(), dir.resolve("data"),
+        dir.resolve("worker.log"), 2000);
+  }
+
+  /** How many times a worker of {@link #startWorker} logged that it resumed (started its threads). */
+  static long resumed(Path dir) {
+    try (var lines = Files.lines(dir.resolve("worker.log"), StandardCharsets.ISO_8859_1)) {
+      return lines.filter(l -> l.contains("resuming")).count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   static long count(Path file, String text) throws IOException {
     if (!Files.exists(file)) {
       return 0;

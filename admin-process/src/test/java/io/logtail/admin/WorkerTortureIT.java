@@ -52,8 +52,8 @@ class WorkerTortureIT {
       int progressed = 0;
       long before = 0;
       while (midIngest < KILLS && rounds < 3 * KILLS) {
-        long startsBefore = resumed();
-        Process p = startWorker(url);
+        long startsBefore = TortureSupport.resumed(dir);
+        Process p = TortureSupport.startWorker(dir, url, NODE);
         boolean exited;
         if (rounds % 2 == 0) {
           // a random moment after the launch: start-up, recovery, the first batches
@@ -63,7 +63,7 @@ class WorkerTortureIT {
           // that commit (not a fixed delay) keeps these rounds during batches on a loaded machine too,
           // where a JVM can take longer than the delay to reach its first commit.
           long committedBefore = before;
-          DbAssert.await(Duration.ofMinutes(1), "worker start", () -> resumed() > startsBefore || !p.isAlive());
+          DbAssert.await(Duration.ofMinutes(1), "worker start", () -> TortureSupport.resumed(dir) > startsBefore || !p.isAlive());
           DbAssert.await(Duration.ofMinutes(1), "a batch of the resumed worker",
               () -> DbAssert.query(db.dataSource(), committed) > committedBefore || !p.isAlive());
           exited = p.waitFor(300 + rnd.nextInt(1700), TimeUnit.MILLISECONDS);
@@ -88,10 +88,10 @@ class WorkerTortureIT {
       long committedBeforeFinal = DbAssert.query(db.dataSource(), committed);
       long killPhase = System.nanoTime();
 
-      long startsBefore = resumed();
-      Process last = startWorker(url);
+      long startsBefore = TortureSupport.resumed(dir);
+      Process last = TortureSupport.startWorker(dir, url, NODE);
       try {
-        DbAssert.await(Duration.ofMinutes(1), "the final worker to start", () -> resumed() > startsBefore);
+        DbAssert.await(Duration.ofMinutes(1), "the final worker to start", () -> TortureSupport.resumed(dir) > startsBefore);
         DbAssert.await(Duration.ofMinutes(3), "all " + total + " bytes committed",
             () -> DbAssert.query(db.dataSource(), committed) == total);
       } finally {
@@ -115,24 +115,6 @@ class WorkerTortureIT {
       DbAssert.assertMatches(db.dataSource(), nginx.gen.expected());
     } finally {
       nginx.close();
-    }
-  }
-
-  private Process startWorker(String url) throws Exception {
-    List<String> cmd = AdminProcessIT.javaCommand("io.logtail.worker.WorkerMain");
-    cmd.addAll(List.of("--log", dir.resolve("access.log*").toString(), "--db-url", url,
-        "--data-dir", dir.resolve("data").toString(), "--node-id", NODE, "--flush-interval", "100ms",
-        "--batch-lines", "2000"));
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile())).start();
-  }
-
-  /** How many times a worker logged that it resumed (started its threads). */
-  private long resumed() {
-    try (var lines = Files.lines(dir.resolve("worker.log"), StandardCharsets.ISO_8859_1)) {
-      return lines.filter(l -> l.contains("resuming")).count();
-    } catch (java.io.IOException e) {
-      return 0;
     }
   }
 }
