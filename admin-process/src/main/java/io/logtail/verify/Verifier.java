@@ -28,7 +28,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -47,7 +46,7 @@ import java.util.zip.ZipException;
  *
  * <p>Every file the globs match is read from its first byte (a {@code .gz} decompressed), identified
  * by the tailer's fingerprint, and mapped to this node's {@code sources} row of that fingerprint.
- * Streams are read oldest first (by modification time, as the tailer orders them), and each line's
+ * Streams are read oldest first ({@link io.logtail.tail.LogOrder}, as the tailer orders them), and each line's
  * outcome is computed with the documented rules (docs/beacons.md, docs/architecture.md): the parser
  * and decoder decide votes, canvass records, rejects and skipped traffic; the reference data
  * ({@code ballots}, {@code voter_roll}) decides unknown_ballot, unknown_choice, unknown_voter; the
@@ -468,7 +467,7 @@ public final class Verifier {
       }
       fp = Fingerprint.xxHash64(first, 0, len);
       long size = Files.size(p);
-      long mtime = Files.getLastModifiedTime(p).toMillis();
+      long mtime = Files.getLastModifiedTime(p).to(java.util.concurrent.TimeUnit.NANOSECONDS);
       Stream s = byFp.get(fp);
       if (s == null) {
         s = new Stream();
@@ -494,7 +493,7 @@ public final class Verifier {
       }
     }
     List<Stream> streams = new ArrayList<>(byFp.values());
-    streams.sort(Comparator.comparingLong((Stream s) -> s.mtime).thenComparing(s -> s.path));
+    io.logtail.tail.LogOrder.sort(streams, s -> s.path, s -> s.mtime);
     for (Stream s : streams) totalDiskBytes += s.diskSize;
     return streams;
   }

@@ -139,17 +139,20 @@ public final class Tailer implements AutoCloseable {
     }
     long consumed = 0;
     boolean allAtEnd = true;
-    // Streams are read oldest file first (by modification time; gzip and logrotate keep it), and a
-    // newer stream is not read while an older one still has bytes beyond this pass's budget: lines
-    // are delivered in log order across rotated files, which decides which vote came first.
+    // Streams are read oldest file first ({@link LogOrder}: rotation number within a log, modification
+    // time across logs), and a newer stream is not read while an older one still has bytes beyond this
+    // pass's budget: lines are delivered in log order across rotated files, which decides which vote
+    // came first. LogOrder is also the order of logtail verify.
     List<TrackedStream> order = new ArrayList<>(streams.values());
     Map<TrackedStream, Long> mtimes = new java.util.IdentityHashMap<>();
+    Map<TrackedStream, Path> paths = new java.util.IdentityHashMap<>();
     for (TrackedStream s : order) {
       TrackedFile f = chooseActive(s);
       long m = Long.MAX_VALUE;
       if (f != null) {
+        paths.put(s, f.path);
         try {
-          m = java.nio.file.Files.getLastModifiedTime(f.path).toMillis();
+          m = java.nio.file.Files.getLastModifiedTime(f.path).to(java.util.concurrent.TimeUnit.NANOSECONDS);
         } catch (IOException e) {
           // renamed away since this pass's discovery (logrotate shifting .N.gz to .N+1.gz), or deleted
           // while open: its last known mtime keeps its place (ordering it last let newer streams be read
@@ -159,7 +162,7 @@ public final class Tailer implements AutoCloseable {
       }
       mtimes.put(s, m);
     }
-    order.sort(java.util.Comparator.comparingLong(mtimes::get));
+    LogOrder.sort(order, paths::get, mtimes::get);
     boolean olderPending = false;
     for (TrackedStream s : order) {
       if (olderPending) {
@@ -341,7 +344,7 @@ public final class Tailer implements AutoCloseable {
         }
         f.matched = true;
         f.diskSize = (Long) attrs.get("size");
-        f.mtime = ((FileTime) attrs.get("lastModifiedTime")).toMillis();
+        f.mtime = ((FileTime) attrs.get("lastModifiedTime")).to(java.util.concurrent.TimeUnit.NANOSECONDS);
         f.ctime = ((FileTime) attrs.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS);
       }
     }

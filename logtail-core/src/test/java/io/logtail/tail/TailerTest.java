@@ -283,6 +283,32 @@ class TailerTest {
   }
 
   @Test
+  void rotatedFilesAreReadInRotationOrderWhenTheirTimesTieOrTheClockWasSetBack() throws Exception {
+    write("access.log", "n1\n");
+    write("access.log.1", "o1\n");
+    Files.write(dir.resolve("access.log.2.gz"), gzip(b("g1\n")));
+    // one tick of the kernel's file clock for all three (a fast rotation)
+    java.nio.file.attribute.FileTime tick = java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L);
+    for (String n : List.of("access.log", "access.log.1", "access.log.2.gz")) {
+      Files.setLastModifiedTime(dir.resolve(n), tick);
+    }
+    Tailer t = tailer("access.log*");
+    pollAll(t);
+    assertEquals(List.of("g1", "o1", "n1"), sink.lines(), "oldest rotation first, not name or discovery order");
+    // the clock set back an hour: the newest file's time is now the oldest
+    Files.move(dir.resolve("access.log.2.gz"), dir.resolve("access.log.3.gz"));
+    Files.move(dir.resolve("access.log.1"), dir.resolve("access.log.2"));
+    Files.move(dir.resolve("access.log"), dir.resolve("access.log.1"));
+    append("access.log.1", "n2\n");
+    write("access.log", "m1\n");
+    Files.setLastModifiedTime(dir.resolve("access.log.1"), tick);
+    Files.setLastModifiedTime(dir.resolve("access.log"), java.nio.file.attribute.FileTime.fromMillis(
+        1_700_000_000_000L - 3_600_000L));
+    pollAll(t);
+    assertEquals(List.of("g1", "o1", "n1", "n2", "m1"), sink.lines());
+  }
+
+  @Test
   void aNewPlainFileAtTheFreedInodeOfADeletedGzipIsRead() throws Exception {
     // A .gz is not held open between reads, so its inode can be recycled while the tailer still
     // remembers it (found by the property test: the new file was taken for the old .gz).
@@ -591,8 +617,8 @@ class TailerTest {
 
   @Test
   void anOffsetStoreThatFailsIsLoggedOnceAndRetriedWithoutLoss() throws Exception {
-    write("access.log", "d1\nd2\n");
     Files.write(dir.resolve("access.log.1.gz"), gzip(b("z1\n")));
+    write("access.log", "d1\nd2\n");
     boolean[] down = {true};
     OffsetLookup flaky = fpQ -> {
       if (down[0]) throw new IllegalStateException("database unavailable");
@@ -605,7 +631,7 @@ class TailerTest {
       assertEquals(2, captured.warnings("database unavailable"), "once per file, not per poll");
       down[0] = false;
       pollAll(t);
-      assertEquals(List.of("d1", "d2", "z1"), sink.lines());
+      assertEquals(List.of("z1", "d1", "d2"), sink.lines(), "rotated file first");
     }
   }
 
