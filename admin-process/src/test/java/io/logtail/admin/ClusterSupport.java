@@ -48,9 +48,14 @@ public final class ClusterSupport {
    */
   public static final class LockSampler implements AutoCloseable {
     private static final String SQL = """
-        SELECT pid, application_name, wait_event, state, left(query, 160), pg_blocking_pids(pid)::text
-        FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'""";
+        SELECT a.pid, a.application_name, a.wait_event, a.state, left(a.query, 160), pg_blocking_pids(a.pid)::text,
+          (SELECT string_agg(l.locktype || coalesce(' ' || l.relation::regclass::text, '') || ' ' || l.mode, ', ')
+           FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted),
+          (SELECT string_agg(b.pid || ' ' || b.backend_type || ' (' || coalesce(b.application_name, '') || ') '
+             || coalesce(b.state, '') || ': ' || left(b.query, 120), '; ')
+           FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid)))
+        FROM pg_stat_activity a
+        WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.wait_event_type = 'Lock'""";
     private final Thread thread;
     private final AtomicBoolean stop = new AtomicBoolean();
     public final AtomicLong samples = new AtomicLong();
@@ -69,7 +74,8 @@ public final class ClusterSupport {
                   extendWaits.incrementAndGet();
                 } else if (waits.size() < 100) {
                   waits.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ") waits on lock " + rs.getString(3)
-                      + " held by " + rs.getString(6) + ", " + rs.getString(4) + ": " + rs.getString(5));
+                      + " [" + rs.getString(7) + "] held by " + rs.getString(6) + " [" + rs.getString(8) + "], "
+                      + rs.getString(4) + ": " + rs.getString(5));
                 }
               }
             }

@@ -44,6 +44,14 @@ import org.slf4j.LoggerFactory;
  * Every vote of the batch is accounted as exactly one of counted, duplicate, retransmit or reject
  * (checked). All counters a node writes are its own partial rows, so nodes never wait on each other's
  * locks.
+ *
+ * <p>No catalog writes in the steady state: the staging tables are created once per connection and
+ * emptied by {@code ON COMMIT DELETE ROWS} (which truncates the file in place) or {@code DELETE}, never
+ * by {@code TRUNCATE}, and never {@code ANALYZE}d (the planner sizes a never-analysed table from its
+ * pages). A per-batch TRUNCATE or ANALYZE updates {@code pg_class} and {@code pg_statistic} with every
+ * batch; with several nodes the dead catalog rows bring autovacuum to the catalogs, whose truncation
+ * step takes an exclusive lock that every node's next statement waits on (the likely cause of the
+ * lock waits MultiNodeIT saw once, on TRUNCATE and COPY of {@code stage_keys}).
  */
 public final class BatchWriter {
   private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
@@ -295,7 +303,6 @@ public final class BatchWriter {
           referenceRejects += update(c, REJECT_UNKNOWN_VOTER);
         }
         if (plan.stagedVotes > referenceRejects) {
-          analyze(c, "stage_votes");
           votes += (int) queryLong(c, INSERT_VOTES, nodeId, nodeId);
           try (PreparedStatement ps = c.prepareStatement(CLASSIFY_LATER_VOTES)) {
             ps.setInt(1, nodeId);
@@ -316,7 +323,6 @@ public final class BatchWriter {
       if (plan.stagedCanvass > 0) {
         copyRows(c, COPY_STAGE_CANVASS, plan.cb, plan.cRow, plan.cRoute, plan.nc, BatchPlan.STAGED,
             plan.stagedCanvass);
-        analyze(c, "stage_canvass");
         try (Statement st = c.createStatement()) {
           canvass += st.executeUpdate(INSERT_CANVASS);
         }
@@ -551,7 +557,9 @@ public final class BatchWriter {
       }
     }
     try (Statement st = c.createStatement()) {
-      st.execute("TRUNCATE stage_keys");
+      // DELETE, not TRUNCATE: a TRUNCATE gives the table a new file and updates pg_class, once per
+      // batch; the steady state must not write the catalogs (see the class comment)
+      st.execute("DELETE FROM stage_keys");
     }
   }
 
@@ -581,12 +589,6 @@ public final class BatchWriter {
     if (rows > 0) {
       aggregates.finish();
       copy(c, sql, aggregates.array(), aggregates.length(), rows);
-    }
-  }
-
-  private static void analyze(Connection c, String table) throws SQLException {
-    try (Statement st = c.createStatement()) {
-      st.execute("ANALYZE " + table);
     }
   }
 
