@@ -84,6 +84,26 @@ final class GzipContent implements ContentInput, AutoCloseable {
     }
   }
 
+  /**
+   * The fingerprint of the first line of a gzip file that may still be being written (gzip(1)
+   * writes the file front to back): null while its first line is not decompressable yet.
+   */
+  static Long firstLineFingerprintOfPrefix(FileOpener opener, byte[] first) throws IOException {
+    int n = 0;
+    try (FileChannel ch = opener.open();
+        InputStream gz = new GZIPInputStream(Channels.newInputStream(ch), 8192)) {
+      int m;
+      while (n < Source.FINGERPRINT_MAX_BYTES
+          && (m = gz.read(first, n, Source.FINGERPRINT_MAX_BYTES - n)) >= 0) {
+        n += m;
+      }
+    } catch (EOFException | ZipException e) {
+      // the end of what is written so far (or damage): identify from the bytes decompressed
+    }
+    int len = Fingerprint.identifyingLength(first, n);
+    return len < 0 ? null : Fingerprint.xxHash64(first, 0, len);
+  }
+
   boolean isOpen() {
     return channel != null;
   }

@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  *       inode still held open is a truncation (above). A {@code .gz} is not held open between
  *       reads: once no glob matches it it is forgotten at once, a plain file found at its inode is
  *       a new file, and a {@code .gz} whose size, mtime or ctime changed is identified again.
+ *   <li>order: streams are read oldest first ({@link LogOrder}); a file of a log that is not
+ *       identified yet (a {@code .gz} whose first line is not decompressable, a file renamed or
+ *       unreadable while being opened) holds back the files of that log with a lower rotation number
+ *       for up to {@link #HOLD_BACK_NANOS}, since it may hold an older stream (at start, or after a
+ *       rotation while the worker was down); an incomplete {@code .gz} whose first line is a known
+ *       stream's (logrotate compressing a file already read) holds nothing back.
  *   <li>{@link Source#gzip()} tells the kind of file where the stream was first found in this
  *       process; one {@link Source} object is kept per stream whichever file it is read from, so
  *       that the sink sees one contiguous sequence of calls per source.
@@ -123,6 +129,7 @@ public final class Tailer implements AutoCloseable {
   public int pollOnce() throws InterruptedException {
     if (closed) return 0;
     long now = ticker.nanos();
+    holdBelow.clear();
     discover(now);
     truncatedInPass = false;
     for (TrackedFile f : new ArrayList<>(files.values())) {
@@ -136,6 +143,9 @@ public final class Tailer implements AutoCloseable {
       for (TrackedFile f : new ArrayList<>(files.values())) {
         refresh(f, now);
       }
+    }
+    for (TrackedFile f : files.values()) {
+      if (f.matched && !f.identified() && mayHoldAnOlderStream(f, now)) holdNewerThan(LogOrder.rotation(f.path));
     }
     long consumed = 0;
     boolean allAtEnd = true;
@@ -171,6 +181,12 @@ public final class Tailer implements AutoCloseable {
       }
       TrackedFile f = chooseActive(s);
       if (f == null) continue;
+      if (heldBack(f)) {
+        // an older file of its log is not identified yet: reading this one now could take a voter's
+        // second vote before the first
+        allAtEnd = false;
+        continue;
+      }
       if (s.active != f) {
         if (s.active != null) {
           log.info("Stream {} continues from {} at offset {}", s.source.id(), f, s.readOffset);
@@ -313,7 +329,10 @@ public final class Tailer implements AutoCloseable {
           attrs = Files.readAttributes(p, "unix:dev,ino,size,lastModifiedTime,ctime,isRegularFile");
           if (problems.resolved(p)) log.info("{} can be examined again", p);
         } catch (NoSuchFileException e) {
-          continue; // rotated away between listing and stat: seen at its new name or not at all
+          // rotated away between listing and stat: seen at its new name on the next pass (or gone);
+          // until then it may hold an older stream than the files newer in its log
+          holdNewerThan(LogOrder.rotation(p));
+          continue;
         } catch (IOException | RuntimeException e) {
           if (problems.first(p, e.toString())) {
             log.warn("Cannot examine {} ({}); check the permissions of the logtail user. Retrying "
@@ -475,6 +494,11 @@ public final class Tailer implements AutoCloseable {
     f.gzCheckedCtime = f.ctime;
     if (!check.complete()) {
       f.problem = check.problem();
+      try {
+        f.partialFingerprint = GzipContent.firstLineFingerprintOfPrefix(opener, fpScratch);
+      } catch (IOException e) {
+        f.partialFingerprint = null;
+      }
       if (f.identified()) detach(f);
       if (f.gzip != null) {
         f.gzip.close();
@@ -488,6 +512,7 @@ public final class Tailer implements AutoCloseable {
     }
     if (problems.resolved(f.key)) log.info("{} is a complete gzip stream now", f);
     f.problem = null;
+    f.partialFingerprint = null;
     f.idleSinceNanos = now;
     f.size = check.length();
     f.drainedSize = -1;
@@ -552,6 +577,35 @@ public final class Tailer implements AutoCloseable {
 
   /** Whether {@link #onTruncated} ran in this pass's refresh. */
   private boolean truncatedInPass;
+
+  /**
+   * How long an unidentified file holds back the newer files of its log: long enough for a rotation
+   * in progress (a rename seen half done, a {@code .gz} whose first block is not written yet), short
+   * enough that a file that stays unreadable (its problem is logged) does not stop the log.
+   */
+  static final long HOLD_BACK_NANOS = 10_000_000_000L;
+  /** Per log family (this pass): files with a rotation number below this wait for the next pass. */
+  private final Map<String, Integer> holdBelow = new java.util.HashMap<>();
+
+  private void holdNewerThan(LogOrder.Rotation r) {
+    holdBelow.merge(r.family(), r.number(), Math::max);
+  }
+
+  private boolean heldBack(TrackedFile f) {
+    if (holdBelow.isEmpty()) return false;
+    LogOrder.Rotation r = LogOrder.rotation(f.path);
+    Integer below = holdBelow.get(r.family());
+    return below != null && r.number() < below;
+  }
+
+  /**
+   * An unidentified file that may hold a stream older than the identified files of its log: found
+   * in the last {@link #HOLD_BACK_NANOS}, and not an incomplete gzip copy of a stream already known.
+   */
+  private boolean mayHoldAnOlderStream(TrackedFile f, long now) {
+    if (now - f.firstSeenNanos > HOLD_BACK_NANOS) return false;
+    return !(f.gz && f.partialFingerprint != null && streams.containsKey(f.partialFingerprint));
+  }
 
   /** {@code f} shrank or its first line changed at the same inode: its stream ends here. */
   private void onTruncated(TrackedFile f, long newSize, String how) {

@@ -41,6 +41,11 @@ final class TrackedFile implements ContentInput {
   long mtime;
   long ctime;
 
+  /** Ticker time of discovery. */
+  final long firstSeenNanos;
+  /** Of an incomplete gz: the fingerprint of its first line once decompressable, else null. */
+  Long partialFingerprint;
+
   // status
   long truncations;
   long bytesAtRisk;
@@ -51,6 +56,7 @@ final class TrackedFile implements ContentInput {
     this.path = path;
     this.gz = gz;
     this.idleSinceNanos = now;
+    this.firstSeenNanos = now;
   }
 
   boolean identified() {

@@ -309,6 +309,51 @@ class TailerTest {
   }
 
   @Test
+  void aRotatedGzipNotYetDecompressableHoldsBackTheNewerFilesOfItsLog() throws Exception {
+    // at start, logrotate is compressing an older stream (its plain file already gone): the newer
+    // file must not be read first, or a voter's second vote would count instead of the first
+    byte[] gz = gzip(b("g1\ng2\n"));
+    Path older = dir.resolve("access.log.2.gz");
+    Files.write(older, java.util.Arrays.copyOf(gz, 10)); // the header only: no line decompressable yet
+    write("access.log.1", "o1\n");
+    write("access.log", "n1\n");
+    write("other.log", "x1\n");
+    Tailer t = tailer("access.log*", "other.log");
+    pollAll(t);
+    assertEquals(List.of("x1"), sink.lines(), "another log is not held back");
+    Files.write(older, gz);
+    pollAll(t);
+    assertEquals(List.of("x1", "g1", "g2", "o1", "n1"), sink.lines());
+  }
+
+  @Test
+  void aGzipCopyOfAKnownStreamBeingWrittenHoldsNothingBack() throws Exception {
+    write("access.log.1", "o1\no2\n");
+    Tailer t = tailer("access.log*");
+    pollAll(t);
+    // delaycompress: .1 became .2 and is being gzipped (first block written), the live file is new
+    Files.move(dir.resolve("access.log.1"), dir.resolve("access.log.2"));
+    byte[] gz = gzip(b("o1\no2\n"));
+    Files.write(dir.resolve("access.log.2.gz"), java.util.Arrays.copyOf(gz, gz.length - 8)); // no trailer yet
+    Files.delete(dir.resolve("access.log.2"));
+    write("access.log", "n1\n");
+    pollAll(t);
+    assertEquals(List.of("o1", "o2", "n1"), sink.lines());
+  }
+
+  @Test
+  void aFileThatStaysUnidentifiedHoldsBackItsLogOnlyForAWhile() throws Exception {
+    Files.write(dir.resolve("access.log.1.gz"), new byte[] {0x1f, (byte) 0x8b, 8, 0});  // never completed
+    write("access.log", "n1\n");
+    Tailer t = tailer("access.log*");
+    pollAll(t);
+    assertEquals(List.of(), sink.lines());
+    ticker.advance(Duration.ofNanos(Tailer.HOLD_BACK_NANOS + 1));
+    pollAll(t);
+    assertEquals(List.of("n1"), sink.lines());
+  }
+
+  @Test
   void aNewPlainFileAtTheFreedInodeOfADeletedGzipIsRead() throws Exception {
     // A .gz is not held open between reads, so its inode can be recycled while the tailer still
     // remembers it (found by the property test: the new file was taken for the old .gz).
