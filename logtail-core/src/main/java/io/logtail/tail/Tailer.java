@@ -157,20 +157,22 @@ public final class Tailer implements AutoCloseable {
     Map<TrackedStream, Long> mtimes = new java.util.IdentityHashMap<>();
     Map<TrackedStream, Path> paths = new java.util.IdentityHashMap<>();
     for (TrackedStream s : order) {
-      TrackedFile f = chooseActive(s);
-      long m = Long.MAX_VALUE;
-      if (f != null) {
-        paths.put(s, f.path);
-        try {
-          m = java.nio.file.Files.getLastModifiedTime(f.path).to(java.util.concurrent.TimeUnit.NANOSECONDS);
-        } catch (IOException e) {
-          // renamed away since this pass's discovery (logrotate shifting .N.gz to .N+1.gz), or deleted
-          // while open: its last known mtime keeps its place (ordering it last let newer streams be read
-          // before it, out of log order); never seen, last (a deleted file is read to its end anyway)
-          m = f.mtime > 0 ? f.mtime : Long.MAX_VALUE;
-        }
+      // The stream's place: the file of its that carries the oldest name among those listed in this
+      // pass (the .gz copy at access.log.3.gz, not the deleted plain file still open under the stale
+      // name access.log.1, which now names another file), with the mtime discovery read for it. A
+      // stream none of whose files was listed now (deleted while open, renamed away) keeps its active
+      // file's last known name and mtime.
+      TrackedFile at = null;
+      for (TrackedFile f : s.files) {
+        if (f.matched && (at == null || LogOrder.rotation(f.path).number() > LogOrder.rotation(at.path).number())) at = f;
       }
-      mtimes.put(s, m);
+      if (at == null) at = chooseActive(s);
+      if (at != null) {
+        paths.put(s, at.path);
+        mtimes.put(s, at.mtime > 0 ? at.mtime : Long.MAX_VALUE);
+      } else {
+        mtimes.put(s, Long.MAX_VALUE);
+      }
     }
     LogOrder.sort(order, paths::get, mtimes::get);
     boolean olderPending = false;

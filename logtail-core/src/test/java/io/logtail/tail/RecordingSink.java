@@ -26,11 +26,18 @@ class RecordingSink implements LineSink {
   final List<Truncation> truncations = new ArrayList<>();
   final List<String> violations = new ArrayList<>();
   int caughtUps;
+  /** When >= 0: lines accepted before the next one throws InterruptedException (a pass cut short). */
+  int interruptAfter = -1;
   private final Map<Long, Long> lastEnd = new HashMap<>();
 
   @Override
   public void line(Source source, byte[] buf, int off, int len, long startOffset, long endOffset)
       throws InterruptedException {
+    if (interruptAfter == 0) {
+      interruptAfter = -1;
+      throw new InterruptedException("test: pass cut short");
+    }
+    if (interruptAfter > 0) interruptAfter--;
     record("line", source, Arrays.copyOfRange(buf, off, off + len), startOffset, endOffset);
     if (endOffset - startOffset != len + 1L) violations.add("length mismatch at " + startOffset);
   }

@@ -2,6 +2,7 @@ package io.logtail.tail;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -351,6 +352,25 @@ class TailerTest {
     ticker.advance(Duration.ofNanos(Tailer.HOLD_BACK_NANOS + 1));
     pollAll(t);
     assertEquals(List.of("n1"), sink.lines());
+  }
+
+  @Test
+  void aStreamStillOpenUnderAStaleNameKeepsItsPlaceByItsListedGzipCopy() throws Exception {
+    write("access.log.1", "x1\nx2\nx3\n");
+    write("access.log", "y1\n");
+    Tailer t = tailer("access.log*");
+    sink.interruptAfter = 1;
+    assertThrows(InterruptedException.class, t::pollOnce);
+    assertEquals(List.of("x1"), sink.lines());
+    // copytruncate + delaycompress between two passes: .1 -> .2, gzipped to .2.gz, .2 deleted (still
+    // open in the tailer under its old name access.log.1), the live file copied to .1 and truncated
+    Files.move(dir.resolve("access.log.1"), dir.resolve("access.log.2"));
+    Files.write(dir.resolve("access.log.2.gz"), gzip(Files.readAllBytes(dir.resolve("access.log.2"))));
+    Files.delete(dir.resolve("access.log.2"));
+    Files.copy(dir.resolve("access.log"), dir.resolve("access.log.1"));
+    write("access.log", "z1\n");
+    pollAll(t);
+    assertEquals(List.of("x1", "x2", "x3", "y1", "z1"), sink.lines());
   }
 
   @Test
