@@ -28,10 +28,9 @@ import java.util.zip.Deflater;
  * directory is fsynced once after its renames.
  *
  * <p>Cost: an fsync is about 4 ms on this machine's disk; done one after the other, the 10,000 fsyncs of
- * 5,000 changed ballot files would take 40 s, and 2.6 s with 8 threads at once. On Linux the temporary
- * files of one {@link #write} are therefore written by a small pool of threads, made durable together
- * by one {@code syncfs(2)} ({@link FileSystemSync}), then renamed; elsewhere each is written, fsynced
- * and renamed by the pool (the file system commits their fsyncs together). The {@code last} files (the caller's {@code index.json}) only after all of them, so that a
+ * 5,000 changed ballot files would take 40 s. The files of one {@link #write} are therefore written,
+ * fsynced and renamed by a small pool of threads at once (the file system commits their fsyncs
+ * together); the {@code last} files (the caller's {@code index.json}) only after all of them, so that a
  * reader who sees a new index finds the ballot files it names. The directory fsync, one per directory
  * and cycle, makes the renames durable.
  *
@@ -43,78 +42,24 @@ final class AtomicFiles {
 
   private final ExecutorService pool;
   private final boolean fsync;
-  /** fsync by one syncfs(2) per cycle instead of one fsync per file ({@link FileSystemSync}). */
-  private final boolean syncfs;
 
   AtomicFiles(ExecutorService pool, boolean fsync) {
-    this(pool, fsync, fsync && FileSystemSync.available());
-  }
-
-  AtomicFiles(ExecutorService pool, boolean fsync, boolean syncfs) {
-    if (syncfs && !FileSystemSync.available()) {
-      throw new IllegalArgumentException("syncfs(2) is not available here");
-    }
     this.pool = pool;
     this.fsync = fsync;
-    this.syncfs = fsync && syncfs;
-  }
-
-  /** How the files are made durable: "syncfs", "fsync" (per file) or "none". */
-  String durability() {
-    return syncfs ? "syncfs" : fsync ? "fsync" : "none";
   }
 
   /**
    * Writes {@code files}, each on its own (temporary file, fsync, rename; the same for its .gz), several
    * at once and in no particular order, then {@code last} one after the other, in order, once all of
-   * {@code files} are in place; then fsyncs each directory once. With syncfs, all temporary files of
-   * {@code files} are written first, made durable by one syncfs, then renamed. Throws on the first
-   * failure (files already renamed stay: each is complete; the temporary files are removed).
+   * {@code files} are in place; then fsyncs each directory once. Throws on the first failure (files
+   * already renamed stay: each is complete; the temporary files are removed).
    */
   void write(List<Pending> files, List<Pending> last) throws IOException {
-    if (syncfs) {
-      runAll(files, p -> {
-        writeTemp(tmp(gz(p.path())), gzip(p.content()), false);
-        writeTemp(tmp(p.path()), p.content(), false);
-      });
-      if (!files.isEmpty()) {
-        try {
-          for (Path d : dirs(files, List.of())) {
-            FileSystemSync.sync(d);
-          }
-        } catch (IOException e) {
-          removeTemps(files);
-          throw e;
-        }
-      }
-      runAll(files, p -> {
-        move(tmp(gz(p.path())), gz(p.path()));
-        move(tmp(p.path()), p.path());
-      });
-    } else {
-      runAll(files, this::writeOne);
-    }
-    for (Pending p : last) {
-      writeOne(p);
-    }
-    if (fsync) {
-      for (Path d : dirs(files, last)) {
-        fsyncDir(d);
-      }
-    }
-  }
-
-  private interface FileTask {
-    void run(Pending p) throws IOException;
-  }
-
-  /** {@code task} for each of {@code files} on the pool; the first failure is thrown once all ended. */
-  private void runAll(List<Pending> files, FileTask task) throws IOException {
     List<Future<?>> futures = new ArrayList<>(files.size());
     for (Pending p : files) {
       futures.add(pool.submit(() -> {
         try {
-          task.run(p);
+          writeOne(p);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -137,27 +82,27 @@ final class AtomicFiles {
       }
     }
     if (failure != null) {
-      removeTemps(files);
+      for (Pending p : files) {
+        Files.deleteIfExists(tmp(p.path()));
+        Files.deleteIfExists(tmp(gz(p.path())));
+      }
       throw failure;
     }
-  }
-
-  private static void removeTemps(List<Pending> files) throws IOException {
-    for (Pending p : files) {
-      Files.deleteIfExists(tmp(p.path()));
-      Files.deleteIfExists(tmp(gz(p.path())));
-    }
-  }
-
-  private static Set<Path> dirs(List<Pending> files, List<Pending> last) {
-    Set<Path> dirs = new LinkedHashSet<>();
-    for (Pending p : files) {
-      dirs.add(p.path().getParent());
-    }
     for (Pending p : last) {
-      dirs.add(p.path().getParent());
+      writeOne(p);
     }
-    return dirs;
+    if (fsync) {
+      Set<Path> dirs = new LinkedHashSet<>();
+      for (Pending p : files) {
+        dirs.add(p.path().getParent());
+      }
+      for (Pending p : last) {
+        dirs.add(p.path().getParent());
+      }
+      for (Path d : dirs) {
+        fsyncDir(d);
+      }
+    }
   }
 
   /** One file: its .gz first, then itself, each through a temporary file. */

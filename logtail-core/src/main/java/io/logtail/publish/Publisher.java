@@ -237,8 +237,8 @@ public final class Publisher implements AutoCloseable {
     thread = new Thread(this::loop, "logtail-publisher");
     thread.setDaemon(true);
     thread.start();
-    log.info("publisher: publishing every {} ms to {} (cells every {} ms; durable by {})", cfg.interval().toMillis(),
-        cfg.dir(), Math.max(cfg.interval().toMillis(), cfg.cellsInterval().toMillis()), files.durability());
+    log.info("publisher: publishing every {} ms to {} (cells every {} ms)", cfg.interval().toMillis(), cfg.dir(),
+        Math.max(cfg.interval().toMillis(), cfg.cellsInterval().toMillis()));
     return this;
   }
 
