@@ -52,7 +52,7 @@ import picocli.CommandLine.Option;
       "",
       "Rate mode (--rate R --duration D): appends lines at R lines/s to <work-dir>/rate/access.log while a",
       "worker ingests them into the fresh database bench_rate, and reports the write-to-commit latency of",
-      "every line (p50/p99/max, from the binlog's commit times), the worker's CPU (% of one core) and peak",
+      "every line (p50/p99/max, from the binlog's commit times), the worker's CPU (%% of one core) and peak",
       "RSS, and the time from the worker's launch to its first commit, on an empty and (--restart) on an",
       "existing data dir. See docs/benchmarks.md.",
       "",
