@@ -62,6 +62,8 @@ public final class ClusterSupport {
     public final AtomicLong busySamples = new AtomicLong(); // samples that saw an active backend of the nodes
     public final List<String> waits = java.util.Collections.synchronizedList(new ArrayList<>());
     public final AtomicLong extendWaits = new AtomicLong();
+    /** Relation extension waits by the lock waited for ("extend votes ExclusiveLock"). */
+    public final java.util.Map<String, Integer> extendWaitsOn = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Throwable error;
 
     public LockSampler(String url) {
@@ -72,6 +74,7 @@ public final class ClusterSupport {
               while (rs.next()) {
                 if ("extend".equals(rs.getString(3))) {
                   extendWaits.incrementAndGet();
+                  extendWaitsOn.merge(String.valueOf(rs.getString(7)), 1, Integer::sum);
                 } else if (waits.size() < 100) {
                   waits.add("pid " + rs.getInt(1) + " (" + rs.getString(2) + ") waits on lock " + rs.getString(3)
                       + " [" + rs.getString(7) + "] held by " + rs.getString(6) + " [" + rs.getString(8) + "], "

@@ -117,9 +117,9 @@ class MultiNodeIT {
           DbAssert.await(Duration.ofSeconds(120), n + " to commit all " + size + " bytes", () -> committed(db, n) == size);
         }
         System.out.printf("MultiNodeIT: %d lines split %d/%d/%d; n2 killed at %d committed bytes; %d pg_stat_activity"
-            + " samples (%d with an active backend), lock waits: %s, relation extension waits: %d%n", LINES, perNode[0],
+            + " samples (%d with an active backend), lock waits: %s, relation extension waits: %d %s%n", LINES, perNode[0],
             perNode[1], perNode[2], committedAtKill, sampler.samples.get(), sampler.busySamples.get(), sampler.waits,
-            sampler.extendWaits.get());
+            sampler.extendWaits.get(), sampler.extendWaitsOn);
         assertTrue(committedAtKill < hosts.get(1).written(), "n2 was killed with bytes still to commit");
       } finally {
         for (Process p : workers) {
