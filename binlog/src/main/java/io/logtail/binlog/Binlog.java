@@ -137,7 +137,8 @@ public final class Binlog implements AutoCloseable {
                     .timeProvider(() -> floor.accumulateAndGet(config.clock().millis(), Math::max))
                     .readOnly(config.readOnly())
                     .build();
-            checkCycleFileLengths(dir, queue.blockSize() + queue.overlapSize(), config.readOnly());
+            checkCycleFileLengths(dir, queue.blockSize(), queue.overlapSize(), config.readOnly());
+            checkCycleFiles(dir, config.readOnly());
             int lastCycle = queue.lastCycle();
             if (lastCycle != Integer.MIN_VALUE) {
                 floor.accumulateAndGet((long) lastCycle * rc.lengthInMillis(), Math::max);
@@ -167,21 +168,22 @@ public final class Binlog implements AutoCloseable {
     }
 
     /**
-     * A cycle file is created at its first mapping's length (block + overlap, 80 MiB) and only grows; a shorter one was
-     * cut (a crash of the machine before the file's length reached the disk, a partial copy). Chronicle maps the
-     * first 80 MiB regardless, and a read beyond the end of the file is a SIGBUS, which HotSpot raises as an
-     * {@link InternalError} at some later point of the thread, outside any catch here (found by
-     * {@code BinlogReaderFuzzTest}). So: a writer extends such a file with zeros, as Chronicle's own mapping would
-     * (the records cut off then fail their CRC and are healed from the database); a reader refuses.
+     * A cycle file is created at its first mapping's length (block + overlap, 80 MiB) and only grows, to the end of a
+     * later mapping (block * (k + 1) + overlap); a shorter one was cut (a crash of the machine before the file's
+     * length reached the disk, a partial copy). Chronicle maps the first 80 MiB regardless, and a read beyond the end
+     * of the file is a SIGBUS, which HotSpot raises as an {@link InternalError} at some later point of the thread,
+     * outside any catch here (found by {@code BinlogReaderFuzzTest}). So: a writer extends such a file with zeros to
+     * the end of its last mapping, as Chronicle's own mapping would (the records cut off then fail their CRC and are
+     * healed from the database); a reader refuses a file shorter than 80 MiB (a longer one is left to
+     * {@link #checkCycleFiles}).
      */
-    private static void checkCycleFileLengths(Path dir, long minLength, boolean readOnly) throws IOException {
-        List<Path> files;
-        try (var s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX)).sorted().toList();
-        }
-        for (Path f : files) {
+    private static void checkCycleFileLengths(Path dir, long block, long overlap, boolean readOnly)
+            throws IOException {
+        long minLength = block + overlap;
+        for (Path f : cycleFiles(dir)) {
             long length = Files.size(f);
-            if (length >= minLength) {
+            long mapped = minLength + Math.max(0, -Math.floorDiv(minLength - length, block)) * block;
+            if (length == mapped || readOnly && length >= minLength) {
                 continue;
             }
             if (readOnly) {
@@ -190,13 +192,41 @@ public final class Binlog implements AutoCloseable {
                         + " Start the worker once (it extends the file, and rebuilds the records cut off from the"
                         + " database), or move the file out of the binlog directory (docs/recovery.md)");
             }
-            log.warn("binlog cycle file {} is {} bytes, shorter than the {} every cycle file has (cut by a crash?);"
+            log.warn("binlog cycle file {} is {} bytes, shorter than the {} of Chronicle's mappings (cut by a crash?);"
                     + " extending it with zeros: records cut off do not decode and are rebuilt from the database",
-                    f, length, minLength);
+                    f, length, mapped);
             try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-                ch.write(ByteBuffer.allocate(1), minLength - 1);
+                ch.write(ByteBuffer.allocate(1), mapped - 1);
                 ch.force(true);
             }
+        }
+    }
+
+    /**
+     * Damage that leads Chronicle past the end of a cycle file (a length, an index entry; found by
+     * {@code BinlogReaderFuzzTest}): a read-only queue maps the file without extending it, so that read is a SIGBUS,
+     * raised by HotSpot as an {@link InternalError} at a later point of the thread, outside any catch here; a writer's
+     * queue grows the file instead, up to a GiB per damaged length, and allocates what it then reads (an
+     * {@link OutOfMemoryError}). {@link CycleFileCheck} finds such a file before Chronicle has mapped it (it has not
+     * yet at this point); it is refused. A reader checks every file; a writer the newest only, which its start reads
+     * (a walk of every file at each worker start would read the whole binlog).
+     */
+    private static void checkCycleFiles(Path dir, boolean readOnly) throws IOException {
+        List<Path> files = cycleFiles(dir);
+        for (Path f : readOnly ? files : files.subList(Math.max(0, files.size() - 1), files.size())) {
+            String problem = CycleFileCheck.problem(f);
+            if (problem != null) {
+                throw new BinlogCorruptException("binlog cycle file " + f + " is damaged: " + problem + "; it cannot"
+                        + " be read. Stop logtail, move the file out of the binlog directory (keep it for analysis) and"
+                        + " start logtail again: the records the binlog lacks are rebuilt from the database (HEAL),"
+                        + " unless the database was restored from a backup since (docs/recovery.md)");
+            }
+        }
+    }
+
+    private static List<Path> cycleFiles(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(SingleChronicleQueue.SUFFIX)).sorted().toList();
         }
     }
 
