@@ -596,6 +596,62 @@ public final class BatchWriter {
     return nanos / 1_000_000;
   }
 
+  /**
+   * Whether batch {@code batchId} is already committed, exactly as {@code batch}: the attempt whose
+   * COMMIT reply was lost (the server went down after the commit was durable, before the client heard
+   * of it) did commit. Then its result, from the {@code batches} row, for the listeners (binlog,
+   * status); null when the database has no such batch. Throws when it has one with other byte ranges
+   * (another worker with this node id, or a restored database).
+   */
+  public BatchResult committedEarlier(Connection c, Batch batch, long batchId) throws SQLException {
+    try {
+      return findCommitted(c, batch, batchId);
+    } finally {
+      c.rollback(); // only reads: end the transaction they opened
+    }
+  }
+
+  private BatchResult findCommitted(Connection c, Batch batch, long batchId) throws SQLException {
+    BatchResult result = null;
+    try (PreparedStatement ps = c.prepareStatement("""
+        SELECT lines, votes, duplicates, retransmits, canvass, resends, rejects, skipped,
+               (extract(epoch FROM committed_at) * 1000000)::bigint
+        FROM batches WHERE node_id = ? AND batch_id = ?""")) {
+      ps.setInt(1, nodeId);
+      ps.setLong(2, batchId);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          result = new BatchResult(batchId, batch.ranges(), rs.getInt(1), rs.getInt(2), rs.getInt(3), rs.getInt(4),
+              rs.getInt(5), rs.getInt(6), rs.getInt(7), rs.getInt(8), rs.getLong(9), 0);
+        }
+      }
+    }
+    if (result == null) {
+      return null;
+    }
+    java.util.Set<String> inDb = new java.util.HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT source_id, start_offset, end_offset FROM batch_ranges WHERE node_id = ? AND batch_id = ?")) {
+      ps.setInt(1, nodeId);
+      ps.setLong(2, batchId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          inDb.add(rs.getInt(1) + ":" + rs.getLong(2) + "-" + rs.getLong(3));
+        }
+      }
+    }
+    java.util.Set<String> mine = new java.util.HashSet<>();
+    for (Batch.Range r : batch.ranges()) {
+      mine.add(r.sourceId + ":" + r.start + "-" + r.end());
+    }
+    if (!inDb.equals(mine) || result.lines() != batch.lines()) {
+      throw new OffsetConflictException("batch " + batchId + " of this node is in the database with other byte"
+          + " ranges (" + inDb + ", this worker's: " + mine + "): another worker with this node id wrote it, or"
+          + " the database was restored; restart the worker to resume from the database's offsets");
+    }
+    return result;
+  }
+
   private void casOffsets(Connection c, Batch batch, long batchId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(CAS_OFFSET)) {
       for (Batch.Range r : batch.ranges()) {

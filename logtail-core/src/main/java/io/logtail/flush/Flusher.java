@@ -184,7 +184,26 @@ public final class Flusher implements Runnable {
         databaseReachable = true;
         break;
       } catch (OffsetConflictException e) {
-        throw e;
+        if (attempt == 1) {
+          throw e;
+        }
+        // an earlier attempt failed with its outcome unknown: its COMMIT may have been durable with the
+        // reply lost (PostgreSQL stopped in between); then this batch is committed, exactly once
+        BatchResult earlier;
+        try {
+          earlier = writer.committedEarlier(connection(), b, batchId);
+        } catch (SQLException e2) {
+          e.addSuppressed(e2);
+          throw e;
+        }
+        if (earlier == null) {
+          throw e;
+        }
+        log.info("node {}: batch {} was committed by an earlier attempt whose reply was lost ({}); going on",
+            node, batchId, lastError);
+        result = earlier;
+        databaseReachable = true;
+        break;
       } catch (SQLException e) {
         closeConnection();
         lastError = e.getMessage();

@@ -1,5 +1,9 @@
 package io.logtail.flush;
 
+import io.logtail.worker.DbAssert;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,6 +79,27 @@ class BatchWriterIT {
     assertEquals("3 2 1 2 1", one(db, "SELECT concat_ws(' ', sum(votes), sum(duplicates), sum(retransmits),"
         + " sum(canvass), sum(resends)) FROM batches"));
     assertEquals("2", one(db, "SELECT count(*) FROM canvass_records"));
+  }
+
+  @Test
+  void aBatchWhoseCommitReplyWasLostIsFoundCommittedExactlyOnce() throws Exception {
+    Database db = db("lost_reply");
+    Node a = new Node(db, "a", new BatchWriter(nodeId(db, "a")));
+    Batch batch = a.build(vote("b1", "yes", V1, "e1"), vote("b1", "no", V1, "e2"), canvass("c1"));
+    a.writer.prepare(a.conn);
+    assertEquals(null, a.writer.committedEarlier(a.conn, batch, 1), "not committed yet");
+    BatchResult first = a.writer.write(a.conn, batch, 1);
+    // the flusher's retry after a lost reply: the CAS fails, the batch is found as committed
+    assertThrows(OffsetConflictException.class, () -> a.writer.write(a.conn, batch, 1));
+    BatchResult found = a.writer.committedEarlier(a.conn, batch, 1);
+    assertEquals(List.of(first.lines(), first.votes(), first.duplicates(), first.canvass()),
+        List.of(found.lines(), found.votes(), found.duplicates(), found.canvass()));
+    assertEquals(first.ranges(), found.ranges());
+    assertEquals(1, DbAssert.query(db.dataSource(), "SELECT count(*) FROM votes"), "counted once");
+    // another batch id of this node, or the same id with other ranges, is not this batch
+    assertEquals(null, a.writer.committedEarlier(a.conn, batch, 2));
+    Batch other = a.build(vote("b1", "yes", V2, "e3"));
+    assertThrows(OffsetConflictException.class, () -> a.writer.committedEarlier(a.conn, other, 1));
   }
 
   @Test
