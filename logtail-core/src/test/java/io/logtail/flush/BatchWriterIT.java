@@ -1,11 +1,8 @@
 package io.logtail.flush;
 
-import io.logtail.worker.DbAssert;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.logtail.aggregate.Batch;
@@ -17,6 +14,7 @@ import io.logtail.event.LineProcessor;
 import io.logtail.parse.LogFormat;
 import io.logtail.tail.Source;
 import io.logtail.util.Ticker;
+import io.logtail.worker.DbAssert;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
