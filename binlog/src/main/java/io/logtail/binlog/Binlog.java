@@ -122,6 +122,12 @@ public final class Binlog implements AutoCloseable {
                 throw new BinlogWriteException("cannot create the binlog directory " + dir + ": " + e, e);
             }
             lockChannel = lock(dir);
+            try {
+                removeTornMetadata(dir);
+            } catch (IOException e) {
+                throw new BinlogWriteException("cannot remove the unfinished metadata of the binlog " + dir + ": " + e
+                        + "; remove " + dir.resolve("metadata.cq4t") + " by hand if no *.cq4 file is there", e);
+            }
         }
         SingleChronicleQueue queue = null;
         try {
@@ -220,6 +226,26 @@ public final class Binlog implements AutoCloseable {
                         + " be read. Stop logtail, move the file out of the binlog directory (keep it for analysis) and"
                         + " start logtail again: the records the binlog lacks are rebuilt from the database (HEAL),"
                         + " unless the database was restored from a backup since (docs/recovery.md)");
+            }
+        }
+    }
+
+    /**
+     * A writer killed while Chronicle created the binlog's {@code metadata.cq4t} (its very first start) leaves a file
+     * whose header is never completed; every later open then waits for it and fails with "Unable to claim exclusive
+     * lock" (found by WorkerTortureIT, which kills workers during their start). With no cycle file there is no record
+     * to lose: the metadata is removed and created again. Called under the binlog's lock, so no other writer is
+     * creating it.
+     */
+    private static void removeTornMetadata(Path dir) throws IOException {
+        if (!cycleFiles(dir).isEmpty()) {
+            return;
+        }
+        try (var s = Files.list(dir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".cq4t")).toList()) {
+                log.warn("binlog {} has no cycle file yet but a {} from a start that did not finish (killed while"
+                        + " creating the binlog?): removing it, it is created again", dir, p.getFileName());
+                Files.delete(p);
             }
         }
     }
