@@ -109,20 +109,37 @@ public final class Worker implements AutoCloseable {
   }
 
   public void start() throws Exception {
-    cfg.freeze();
-    nodeId = registerNode();
-    binlog = BinlogWriter.open(cfg.binlogDir(), cfg.node(), cfg.binlogSyncInterval(), ticker);
+    start(null);
+  }
+
+  /**
+   * Starts the worker with {@code opened}, the binlog of {@code cfg.binlogDir()} already opened by the
+   * caller (the worker process opens it while it connects to the database: the two take about as long),
+   * or opens it itself when {@code opened} is null. The worker owns the binlog from here on: it closes it
+   * when it stops, or when it fails to start.
+   */
+  public void start(BinlogWriter opened) throws Exception {
+    binlog = opened;
     long firstBatchId;
     Map<Long, Long> offsets;
-    try (Connection c = ds.getConnection()) {
-      recovery = Recovery.reconcile(c, nodeId, cfg.node(), binlog);
-      firstBatchId = recovery.nextBatchId();
-      offsets = committedOffsets(c);
+    try {
+      cfg.freeze();
+      nodeId = registerNode();
+      if (binlog == null) {
+        binlog = BinlogWriter.open(cfg.binlogDir(), cfg.node(), cfg.binlogSyncInterval(), ticker);
+      }
+      try (Connection c = ds.getConnection()) {
+        recovery = Recovery.reconcile(c, nodeId, cfg.node(), binlog);
+        firstBatchId = recovery.nextBatchId();
+        offsets = committedOffsets(c);
+      }
     } catch (Exception | Error e) {
-      try {
-        binlog.binlog().close();   // releases the binlog's lock: the worker did not start
-      } catch (RuntimeException e2) {
-        e.addSuppressed(e2);
+      if (binlog != null) {
+        try {
+          binlog.binlog().close();   // releases the binlog's lock: the worker did not start
+        } catch (RuntimeException e2) {
+          e.addSuppressed(e2);
+        }
       }
       throw e;
     }

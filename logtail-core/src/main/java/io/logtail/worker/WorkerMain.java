@@ -73,19 +73,21 @@ public final class WorkerMain implements Callable<Integer> {
           }
           return started.get() ? "running" : "starting";
         }).start();
-    StartupWarmup warmup = StartupWarmup.start(); // while the database is opened and migrated
-    try (Database db = DatabaseSetup.open(options.dbUrl, options.dbUser, options.dbPassword, options.dataDir,
+    // the binlog is opened on a thread of its own while the database is opened and its schema checked
+    try (StartupWarmup warmup = StartupWarmup.start(cfg, Ticker.system());
+        Database db = DatabaseSetup.open(options.dbUrl, options.dbUser, options.dbPassword, options.dataDir,
         options.dbPort, false)) {
       db.migrateUnlessCurrent();
-      warmup.await();
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
-      running.set(w);
-      if (stopRequested.get()) {
-        log.info("stopped before the worker started");
-        return 0;
-      }
       try {
-        w.start();
+        BinlogWriter binlog = warmup.awaitBinlog();
+        running.set(w);
+        if (stopRequested.get()) {
+          binlog.binlog().close();
+          log.info("stopped before the worker started");
+          return 0;
+        }
+        w.start(binlog);
       } catch (io.logtail.binlog.BinlogException e) {
         // the binlog cannot be opened, read or written (locked, full, unreadable): a refusal to start that
         // says what to do, not a stack trace
