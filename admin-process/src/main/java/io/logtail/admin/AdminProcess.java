@@ -70,6 +70,7 @@ public final class AdminProcess implements AutoCloseable {
   private final WorkerOptions wo;
   private final AdminOptions ao;
   private final Path statusFile;
+  private final ClassDataArchive classData;
   // intervals (heartbeat, restart backoff, crash-loop window, fsync cadence, uptimes) are measured on this
   // monotonic ticker, in milliseconds; the wall clock only stamps what is shown ("at" fields): a clock set back
   // an hour would otherwise hold a restart or the fsync for an hour, and one set forward kill a healthy worker
@@ -121,6 +122,7 @@ public final class AdminProcess implements AutoCloseable {
     this.wo = wo;
     this.ao = ao;
     this.statusFile = wo.dataDir.toAbsolutePath().resolve("worker-status.json");
+    this.classData = ClassDataArchive.inDataDir(wo.dataDir);
     this.previousWorker = new PreviousWorker(wo.dataDir.toAbsolutePath().resolve("binlog"));
   }
 
@@ -260,6 +262,7 @@ public final class AdminProcess implements AutoCloseable {
     }
     try {
       Process p = pb.start();
+      classData.started(p);
       workerComplaint = null;
       Thread pump = new Thread(() -> pump(p), "logtail-worker-output-" + p.pid());
       pump.setDaemon(true);
@@ -305,6 +308,7 @@ public final class AdminProcess implements AutoCloseable {
       }
     }
     cmd.add("-Xmx" + ao.workerHeap);
+    cmd.addAll(classData.flags());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(WorkerMain.class.getName());

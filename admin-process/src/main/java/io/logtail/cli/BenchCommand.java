@@ -1,5 +1,6 @@
 package io.logtail.cli;
 
+import io.logtail.admin.ClassDataArchive;
 import io.logtail.db.Database;
 import io.logtail.db.EmbeddedPostgres;
 import io.logtail.gen.LogGenerator;
@@ -20,8 +21,11 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -382,7 +386,7 @@ public final class BenchCommand implements Callable<Integer> {
     err.flush();
     try (Connection c = DriverManager.getConnection(url, props(user, password))) {
       long t0 = System.nanoTime();
-      Process p = pb.start();
+      Process p = launch(pb);
       try {
         long deadline = t0 + timeout.toNanos();
         long lastReport = t0;
@@ -443,6 +447,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     cmd.add("-Xmx" + workerHeap);
+    ClassDataArchive archive = classData(workerDir);
+    cmd.addAll(archive.flags());   // as run's admin process: a restart maps the classes of the first run
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("io.logtail.worker.WorkerMain");
@@ -450,6 +456,7 @@ public final class BenchCommand implements Callable<Integer> {
         "--node-id", node));
     cmd.addAll(workerArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd);
+    launching.put(pb, archive);
     pb.environment().remove("LOGTAIL_DB_USER");
     pb.environment().remove("LOGTAIL_DB_PASSWORD");
     if (user != null) {
@@ -461,6 +468,24 @@ public final class BenchCommand implements Callable<Integer> {
     pb.redirectErrorStream(true).redirectOutput(append ? ProcessBuilder.Redirect.appendTo(wlog.toFile())
         : ProcessBuilder.Redirect.to(wlog.toFile()));
     return pb;
+  }
+
+  private final Map<Path, ClassDataArchive> classData = new HashMap<>();
+  private final Map<ProcessBuilder, ClassDataArchive> launching =
+      new IdentityHashMap<>();
+
+  private ClassDataArchive classData(Path workerDir) {
+    return classData.computeIfAbsent(workerDir.toAbsolutePath().normalize(), ClassDataArchive::inDataDir);
+  }
+
+  /** Starts a worker built by {@link #workerProcess}: its class-data archive is kept when it exits cleanly. */
+  Process launch(ProcessBuilder pb) throws IOException {
+    Process p = pb.start();
+    ClassDataArchive a = launching.remove(pb);
+    if (a != null) {
+      a.started(p);
+    }
+    return p;
   }
 
   /** SIGTERM (the worker commits what it holds and syncs the binlog), then waits; kills it after 60 s. */

@@ -1,8 +1,6 @@
 package io.logtail.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +22,7 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * Generates {@code docs/config-reference.md} from the code: walks the picocli model of {@code logtail}
  * (every command and subcommand, as registered: a new command shows up by itself), and reads the
  * environment variables and JVM flags that are not options from where they are set: the launcher
- * script ({@code logtail}), {@code logback.xml} and {@code systemd/logtail.service}.
+ * script ({@code logtail}), {@link LogConfig} and {@code systemd/logtail.service}.
  *
  * <p>Defaults and variables are read from the raw annotation text ({@code ${env:X:-default}}), with
  * variable interpolation off, so the output does not depend on the environment it runs in.
@@ -35,7 +33,6 @@ public final class ConfigReference {
   public static final String REGENERATE = "./logtail config-reference > docs/config-reference.md";
 
   private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:([A-Za-z0-9_]+)(?::-(.*))?}");
-  private static final Pattern LOGBACK_VAR = Pattern.compile("\\$\\{(LOGTAIL_[A-Z0-9_]+)(?::-([^}]*))?}");
   private static final Pattern SCRIPT_VAR = Pattern.compile("\\$\\{?(LOGTAIL_[A-Z0-9_]+)(?::-([^}]*))?}?");
   private static final Pattern UNIT_ENV = Pattern.compile("(?m)^Environment=(LOGTAIL_[A-Z0-9_]+)=(.*)$");
   private static final Pattern UNIT_EXEC_VAR = Pattern.compile("(?m)^ExecStart=.*\\$\\{?(LOGTAIL_[A-Z0-9_]+)");
@@ -43,8 +40,9 @@ public final class ConfigReference {
   /** What the variables read outside picocli do; a new one without an entry here fails ConfigReferenceTest. */
   private static final Map<String, String> OTHER_VARIABLES = Map.of(
       "LOGTAIL_LOG_LEVEL", "Log level of logtail's own messages (stderr, the journal under systemd): ERROR, WARN, INFO,"
-          + " DEBUG, TRACE. Read by logback.xml in every logtail JVM, the worker's included (it inherits the"
-          + " environment).",
+          + " DEBUG, TRACE. Read by every logtail JVM, the worker's included (it inherits the"
+          + " environment); `-Dlogback.configurationFile=FILE` in LOGTAIL_JAVA_OPTS replaces logtail's logging set-up"
+          + " with that file's.",
       "LOGTAIL_JAVA_OPTS", "Extra JVM options of the JVM the launcher starts (e.g. -Xmx1g): the admin process under"
           + " `logtail run`, not the worker JVM, whose heap is `--worker-heap`.",
       "LOGTAIL_ARGS", "The arguments of `logtail run` in the systemd unit (ExecStart=/opt/logtail/logtail run"
@@ -107,13 +105,15 @@ public final class ConfigReference {
     b.append("`--add-opens`, `--add-exports` and `-Dchronicle.*` flags, `-Xmx` from `--worker-heap`, the same class\n");
     b.append("path, the worker options of `logtail run` as flags (the password only in the environment, as\n");
     b.append("`LOGTAIL_DB_PASSWORD`), and `--status-file <data-dir>/worker-status.json`. Other flags of\n");
-    b.append("`LOGTAIL_JAVA_OPTS` (such as `-Xmx`) are not passed on.\n");
+    b.append("`LOGTAIL_JAVA_OPTS` (such as `-Xmx`) are not passed on. It adds the class-data archive flags\n");
+    b.append("(`-XX:ArchiveClassesAtExit` on the first start, `-XX:SharedArchiveFile` later, under `<data-dir>/cds`;\n");
+    b.append("`io.logtail.admin.ClassDataArchive`): a restarted worker maps its classes instead of loading them.\n");
     return b.toString();
   }
 
   private static final String INTRO = """
       Every option of every `logtail` command, its default and its environment variable. This file is
-      generated from the code (the picocli model of `io.logtail.cli.LogtailCli`, the launcher, logback.xml
+      generated from the code (the picocli model of `io.logtail.cli.LogtailCli`, the launcher, LogConfig
       and systemd/logtail.service); `ConfigReferenceTest` fails when it is out of date. Regenerate it with
 
           @REGENERATE@
@@ -260,7 +260,7 @@ public final class ConfigReference {
 
   /**
    * Every environment variable logtail reads, by name: those of the options (from their defaults), of
-   * logback.xml, of the launcher and of the systemd unit.
+   * the logging set-up ({@link LogConfig}), of the launcher and of the systemd unit.
    */
   public static Map<String, EnvVar> envVars(CommandLine root, Path repoRoot) throws IOException {
     root.setInterpolateVariables(false);
@@ -284,8 +284,9 @@ public final class ConfigReference {
         descriptions.putIfAbsent(d.env, description(o, d));
       }
     }
-    String logback = resource("/logback.xml");
-    other(LOGBACK_VAR.matcher(logback), "logback.xml", defaults, readBy, descriptions);
+    defaults.computeIfAbsent(LogConfig.LEVEL_ENV, k -> new LinkedHashSet<>()).add(LogConfig.DEFAULT_LEVEL);
+    readBy.computeIfAbsent(LogConfig.LEVEL_ENV, k -> new LinkedHashSet<>()).add("every logtail JVM (`LogConfig`)");
+    descriptions.put(LogConfig.LEVEL_ENV, OTHER_VARIABLES.getOrDefault(LogConfig.LEVEL_ENV, UNDOCUMENTED));
     String launcher = Files.readString(repoRoot.resolve("logtail"));
     other(SCRIPT_VAR.matcher(launcher), "the launcher (`./logtail`)", defaults, readBy, descriptions);
     String unit = Files.readString(repoRoot.resolve("systemd/logtail.service"));
@@ -353,15 +354,6 @@ public final class ConfigReference {
       throw new IOException("no jvm_flags=( ... ) array in " + repoRoot.resolve("logtail"));
     }
     return flags;
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = ConfigReference.class.getResourceAsStream(name)) {
-      if (in == null) {
-        throw new IOException(name + " is not on the class path");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
   }
 
   /** GitHub's anchor of a heading. */

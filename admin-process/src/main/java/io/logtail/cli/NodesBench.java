@@ -86,8 +86,8 @@ final class NodesBench implements Callable<Integer> {
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
           Path dir = base.resolve("node-" + (i + 1));
-          workers.add(o.workerProcess(logs.get(i), url, dbs.user(), dbs.password(), dir.resolve("data"),
-              dir.resolve("worker.log"), false, "bench-" + (i + 1)).start());
+          workers.add(o.launch(o.workerProcess(logs.get(i), url, dbs.user(), dbs.password(), dir.resolve("data"),
+              dir.resolve("worker.log"), false, "bench-" + (i + 1))));
         }
         long deadline = t0 + o.timeout.toNanos();
         long nextCheck = 0;

@@ -139,7 +139,7 @@ final class RateBench implements Callable<Integer> {
         err.flush();
         ProcessBuilder pb = o.workerProcess(log, url, dbs.user(), dbs.password(), workerDir, wlog, false);
         long coldLaunchMicros = wallMicros.getAsLong();
-        Process p = pb.start();
+        Process p = o.launch(pb);
         PacedAppender.Written main;
         double coldCpu;
         double load0;
@@ -217,7 +217,7 @@ final class RateBench implements Callable<Integer> {
           ProcessBuilder pb2 = o.workerProcess(log, url, dbs.user(), dbs.password(), workerDir, wlog, true);
           app.start();
           restartLaunchMicros = wallMicros.getAsLong();
-          Process p2 = pb2.start();
+          Process p2 = o.launch(pb2);
           try {
             long end = ticker.nanos() + restart.toNanos();
             // the worker's CPU time when its first batch is in: what starting costs, whatever the load

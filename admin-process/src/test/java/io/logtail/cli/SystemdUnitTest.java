@@ -78,7 +78,7 @@ class SystemdUnitTest {
     Pattern p = Pattern.compile("LOGTAIL_[A-Z_]+");
     for (String source : List.of("logtail-core/src/main/java/io/logtail/worker/WorkerOptions.java",
         "admin-process/src/main/java/io/logtail/admin/AdminOptions.java",
-        "admin-process/src/main/resources/logback.xml", "logtail")) {
+        "admin-process/src/main/java/io/logtail/cli/LogConfig.java", "logtail")) {
       Matcher m = p.matcher(Files.readString(ROOT.resolve(source)));
       while (m.find()) {
         vars.add(m.group());
