@@ -4,9 +4,7 @@ import io.logtail.event.RejectReason;
 import io.logtail.flush.CopyBuffer;
 import io.logtail.tail.Source;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The unit of delivery: the events of a run of lines, and the byte range of every source they came
@@ -26,9 +24,13 @@ import java.util.Map;
  * source_id, line_offset, reason, raw, logged_at. Rows are in log order within each buffer.
  */
 public final class Batch {
-  /** One source's contiguous byte range in this batch. */
+  /**
+   * One stream's contiguous byte range in this batch. A stream is its fingerprint: when it goes on in
+   * another file within the batch (copytruncate: the tailer finds the rest of it in the copy, another
+   * {@link Source} object of the same fingerprint), the range goes on too, and names the newest file.
+   */
   public static final class Range {
-    public final Source source;
+    private Source source;
     public final int sourceId;
     public final long start;
     long end;
@@ -38,6 +40,11 @@ public final class Batch {
       this.sourceId = sourceId;
       this.start = start;
       this.end = start;
+    }
+
+    /** The stream, at the file where the batch last read it. */
+    public Source source() {
+      return source;
     }
 
     public long end() {
@@ -53,8 +60,8 @@ public final class Batch {
   final CopyBuffer votes;
   final CopyBuffer canvass;
   final CopyBuffer rejects;
-  private final Map<Source, Range> ranges = new IdentityHashMap<>();
   private final List<Range> rangeList = new ArrayList<>();
+  private Range lastRange;   // the range of the last line: nearly every line is of the same Source as the one before
   final int[] rejectsByReason = new int[RejectReason.values().length];
 
   int lines;
@@ -85,8 +92,8 @@ public final class Batch {
     votes.trimTo(trimTo);
     canvass.trimTo(trimTo);
     rejects.trimTo(trimTo);
-    ranges.clear();
     rangeList.clear();
+    lastRange = null;
     java.util.Arrays.fill(rejectsByReason, 0);
     lines = voteRows = canvassRows = rejectRows = skipped = 0;
     bytes = 0;
@@ -99,14 +106,26 @@ public final class Batch {
     return generation;
   }
 
+  /** The range of the stream of {@code s} (by fingerprint), or null; it names {@code s} from now on. */
   Range range(Source s) {
-    return ranges.get(s);
+    Range r = lastRange;
+    if (r != null && r.source == s) {
+      return r;
+    }
+    for (Range x : rangeList) {
+      if (x.source.fingerprint() == s.fingerprint()) {
+        x.source = s;
+        lastRange = x;
+        return x;
+      }
+    }
+    return null;
   }
 
   Range addRange(Source s, int sourceId, long start) {
     Range r = new Range(s, sourceId, start);
-    ranges.put(s, r);
     rangeList.add(r);
+    lastRange = r;
     return r;
   }
 

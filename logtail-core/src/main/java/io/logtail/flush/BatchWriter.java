@@ -657,14 +657,14 @@ public final class BatchWriter {
       for (Batch.Range r : batch.ranges()) {
         ps.setLong(1, r.end());
         ps.setLong(2, batchId);
-        ps.setString(3, r.source.path().toString());
-        ps.setLong(4, r.source.device());
-        ps.setLong(5, r.source.inode());
+        ps.setString(3, r.source().path().toString());
+        ps.setLong(4, r.source().device());
+        ps.setLong(5, r.source().inode());
         ps.setInt(6, r.sourceId);
         ps.setInt(7, nodeId);
         ps.setLong(8, r.start);
         if (ps.executeUpdate() != 1) {
-          throw new OffsetConflictException("committed offset of source " + r.source + " (id "
+          throw new OffsetConflictException("committed offset of source " + r.source() + " (id "
               + r.sourceId + ") is not " + r.start + " in the database: another worker with this node id"
               + " wrote it, or the database was restored; restart the worker to resume from the"
               + " database's offsets");

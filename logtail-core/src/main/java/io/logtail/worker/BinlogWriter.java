@@ -43,8 +43,8 @@ public final class BinlogWriter implements CommitListener, AutoCloseable {
   public void committed(BatchResult r) {
     List<Range> ranges = new ArrayList<>(r.ranges().size());
     for (Batch.Range br : r.ranges()) {
-      ranges.add(new Range(br.source.fingerprint(), br.source.device(), br.source.inode(),
-          br.source.path().toString(), br.start, br.end()));
+      ranges.add(new Range(br.source().fingerprint(), br.source().device(), br.source().inode(),
+          br.source().path().toString(), br.start, br.end()));
     }
     binlog.append(BinlogRecord.batch(r.batchId(), node, r.commitTimeMicros(), ranges,
         new Counts(r.lines(), r.votes(), r.canvass(), r.rejects(), r.skipped(), r.duplicates(), r.retransmits())));

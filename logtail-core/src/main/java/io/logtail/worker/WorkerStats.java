@@ -58,7 +58,7 @@ public final class WorkerStats implements CommitListener {
     lastBatchNanos.set(r.elapsedNanos());
     for (var range : r.ranges()) {
       bytes.addAndGet(range.end() - range.start);
-      committedEnd.merge(range.source.fingerprint(), range.end(), Math::max);
+      committedEnd.merge(range.source().fingerprint(), range.end(), Math::max);
     }
     long now = ticker.nanos();
     if (!windowOpen) {
