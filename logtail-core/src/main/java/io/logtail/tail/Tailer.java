@@ -319,7 +319,7 @@ public final class Tailer implements AutoCloseable {
           Set<Path> union = new java.util.LinkedHashSet<>(paths);
           union.addAll(again);
           paths = new ArrayList<>(union);
-          for (Path p : paths) holdAll(LogOrder.rotation(p));
+          for (Path p : paths) holdAll(LogOrder.rotation(p).family());
         } else {
           holdIfNumbersHaveAGap(paths, now);
         }
@@ -608,9 +608,9 @@ public final class Tailer implements AutoCloseable {
     holdBelow.merge(r.family(), r.number(), Math::max);
   }
 
-  /** Holds every file of {@code r}'s log in this pass. */
-  private void holdAll(LogOrder.Rotation r) {
-    holdBelow.put(r.family(), Integer.MAX_VALUE);
+  /** Holds every file of the log {@code family} in this pass. */
+  private void holdAll(String family) {
+    holdBelow.put(family, Integer.MAX_VALUE);
   }
 
   /** Per log: since when its rotated files' numbers have had a gap (see {@link #holdIfNumbersHaveAGap}). */
@@ -642,7 +642,7 @@ public final class Tailer implements AutoCloseable {
       }
       long since = gapSince.computeIfAbsent(e.getKey(), k -> now);
       if (now - since <= GAP_HOLD_NANOS) {
-        holdBelow.put(e.getKey(), Integer.MAX_VALUE);
+        holdAll(e.getKey());
       } else if (problems.first(e.getKey(), "gap")) {
         log.warn("{}.{} is missing among the rotated files of {} (up to .{}) for over {} ms: read on without it",
             e.getKey(), missing, e.getKey(), n.length() - 1, GAP_HOLD_NANOS / 1_000_000L);
