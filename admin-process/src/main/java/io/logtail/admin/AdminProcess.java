@@ -10,10 +10,8 @@ import io.logtail.publish.Publisher;
 import io.logtail.publish.PublisherConfig;
 import io.logtail.util.Ticker;
 import io.logtail.worker.DatabaseSetup;
-import io.logtail.worker.WorkerMain;
 import io.logtail.worker.WorkerOptions;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -300,22 +298,10 @@ public final class AdminProcess implements AutoCloseable {
   }
 
   List<String> workerCommand() {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (a.startsWith("--add-opens") || a.startsWith("--add-exports") || a.startsWith("-Dchronicle")) {
-        cmd.add(a);
-      }
-    }
-    cmd.add("-Xmx" + ao.workerHeap);
-    cmd.addAll(classData.flags());
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(WorkerMain.class.getName());
-    cmd.addAll(wo.toArgs(db.jdbcUrl()));
-    cmd.add("--status-file");
-    cmd.add(statusFile.toString());
-    return cmd;
+    List<String> args = new ArrayList<>(wo.toArgs(db.jdbcUrl()));
+    args.add("--status-file");
+    args.add(statusFile.toString());
+    return WorkerJvm.command(WorkerJvm.MODULE_AND_CHRONICLE_FLAGS, ao.workerHeap, classData, args);
   }
 
   private void readStatusFile(Process p) {

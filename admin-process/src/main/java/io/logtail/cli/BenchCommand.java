@@ -1,6 +1,7 @@
 package io.logtail.cli;
 
 import io.logtail.admin.ClassDataArchive;
+import io.logtail.admin.WorkerJvm;
 import io.logtail.db.Database;
 import io.logtail.db.EmbeddedPostgres;
 import io.logtail.gen.LogGenerator;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -439,22 +439,11 @@ public final class BenchCommand implements Callable<Integer> {
   /** As above, for node {@code node}. */
   ProcessBuilder workerProcess(Path log, String url, String user, String password, Path workerDir, Path wlog,
       boolean append, String node) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib:jdwp")) {
-        cmd.add(a);
-      }
-    }
-    cmd.add("-Xmx" + workerHeap);
-    ClassDataArchive archive = classData(workerDir);
-    cmd.addAll(archive.flags());   // as run's admin process: a restart maps the classes of the first run
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("io.logtail.worker.WorkerMain");
-    cmd.addAll(List.of("--log", log.toString(), "--db-url", url, "--data-dir", workerDir.toString(),
-        "--node-id", node));
-    cmd.addAll(workerArgs);
+    ClassDataArchive archive = classData(workerDir);   // as run's admin process: a restart maps the classes of the first run
+    List<String> args = new ArrayList<>(List.of("--log", log.toString(), "--db-url", url, "--data-dir",
+        workerDir.toString(), "--node-id", node));
+    args.addAll(workerArgs);
+    List<String> cmd = WorkerJvm.command(WorkerJvm.ALL_BUT_HEAP_AND_DEBUGGER, workerHeap, archive, args);
     ProcessBuilder pb = new ProcessBuilder(cmd);
     launching.put(pb, archive);
     pb.environment().remove("LOGTAIL_DB_USER");

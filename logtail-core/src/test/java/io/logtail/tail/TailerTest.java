@@ -353,6 +353,38 @@ class TailerTest {
   }
 
   @Test
+  void aRotationDuringTheExaminationOfTheListedFilesIsNotReadUntilItIsSeenWhole() throws Exception {
+    // a worker starting while logrotate rotates: the listing was taken before the rotation and the files were
+    // examined after it (but the first), so the oldest stream (o1, moved from .3.gz to .4.gz) was at no
+    // examined name, and m1 was at .3.gz, the oldest examined
+    write("access.log", "n1\n");
+    write("access.log.1", "l1\n");
+    Files.write(dir.resolve("access.log.2.gz"), gzip(b("m1\n")));
+    Files.write(dir.resolve("access.log.3.gz"), gzip(b("o1\n")));
+    Tailer t = tailer("access.log*");
+    boolean[] rotated = {false};
+    t.afterExamine = p -> {
+      if (rotated[0] || !p.getFileName().toString().equals("access.log")) return;
+      rotated[0] = true;
+      try {
+        Files.move(dir.resolve("access.log.3.gz"), dir.resolve("access.log.4.gz"));
+        Files.move(dir.resolve("access.log.2.gz"), dir.resolve("access.log.3.gz"));
+        Files.write(dir.resolve("access.log.2.gz"), gzip(Files.readAllBytes(dir.resolve("access.log.1"))));
+        Files.delete(dir.resolve("access.log.1"));
+        Files.move(dir.resolve("access.log"), dir.resolve("access.log.1"));
+        write("access.log", "k1\n");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    t.pollOnce();
+    assertTrue(rotated[0]);
+    assertEquals(List.of(), sink.lines(), "the two examinations disagree: nothing of the log is read in this pass");
+    pollAll(t);
+    assertEquals(List.of("o1", "m1", "l1", "n1", "k1"), sink.lines(), "oldest first");
+  }
+
+  @Test
   void aGzipCopyOfAKnownStreamBeingWrittenHoldsNothingBack() throws Exception {
     write("access.log.1", "o1\no2\n");
     Tailer t = tailer("access.log*");
