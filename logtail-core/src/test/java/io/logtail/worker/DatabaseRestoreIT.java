@@ -36,7 +36,7 @@ class DatabaseRestoreIT {
     LogGenerator gen = new LogGenerator(5, new LogGenerator.Mix());
     Path log = dir.resolve("access.log");
     try (FakeNginx nginx = new FakeNginx(log)) {
-      DatabaseOutageIT.write(nginx, gen, 80_000);
+      nginx.write(gen, 80_000);
       run(url, dir.resolve("access.log*").toString(), nginx.written());
 
       // the backup: a copy of the database as it is now
@@ -45,12 +45,12 @@ class DatabaseRestoreIT {
         st.execute("CREATE DATABASE " + name + "_backup TEMPLATE " + name);
       }
 
-      DatabaseOutageIT.write(nginx, gen, 40_000);
+      nginx.write(gen, 40_000);
       nginx.rotateRename();            // access.log -> access.log.1
-      DatabaseOutageIT.write(nginx, gen, 40_000);
+      nginx.write(gen, 40_000);
       run(url, dir.resolve("access.log*").toString(), nginx.written());
       nginx.rotateRename();            // .1 -> .2 -> .2.gz (delaycompress), access.log -> .1
-      DatabaseOutageIT.write(nginx, gen, 10_000);
+      nginx.write(gen, 10_000);
 
       // restore the older backup over the live database
       try (Connection c = pg.connect("postgres"); Statement st = c.createStatement()) {

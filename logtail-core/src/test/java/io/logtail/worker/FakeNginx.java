@@ -44,6 +44,15 @@ public final class FakeNginx implements AutoCloseable {
     written += b.length;
   }
 
+  /** Appends the next {@code lines} lines of {@code gen} in one write. */
+  public void write(io.logtail.gen.LogGenerator gen, int lines) throws IOException {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < lines; i++) {
+      sb.append(gen.nextLine());
+    }
+    write(sb.toString());
+  }
+
   /** logrotate with create + delaycompress, then nginx's reopen on USR1. */
   public synchronized void rotateRename() throws IOException {
     rotations++;

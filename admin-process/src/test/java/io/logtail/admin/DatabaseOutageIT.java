@@ -1,5 +1,6 @@
-package io.logtail.worker;
+package io.logtail.admin;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,10 @@ import io.logtail.db.EmbeddedPostgres;
 import io.logtail.db.TestDatabase;
 import io.logtail.gen.LogGenerator;
 import io.logtail.util.Ticker;
+import io.logtail.worker.DbAssert;
+import io.logtail.worker.FakeNginx;
+import io.logtail.worker.Worker;
+import io.logtail.worker.WorkerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
@@ -20,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * PostgreSQL is stopped in the middle of an ingest and started again, once as a restart (started
  * again as soon as the worker noticed) and once unreachable for 30 s: the worker keeps running (no
  * restart), pauses reading while the database is away, shows the outage throughout, and afterwards
- * the database matches the log exactly.
+ * the database matches the log exactly: the generator's expectation, and {@code logtail verify} over the log and
+ * its rotated files agrees. (In admin-process, beside the other fault tests, for {@code verify}.)
  */
 class DatabaseOutageIT {
   @TempDir Path dir;
@@ -35,7 +41,7 @@ class DatabaseOutageIT {
     try (Database db = Database.builder(pg.jdbcUrl()).connectionTimeout(Duration.ofSeconds(2)).build();
         FakeNginx nginx = new FakeNginx(dir.resolve("access.log"))) {
       db.migrate();
-      write(nginx, gen, 100_000);
+      nginx.write(gen, 100_000);
       WorkerConfig cfg = new WorkerConfig().node("outage").addLog(dir.resolve("access.log*").toString())
           .binlogDir(dir.resolve("binlog")).flushInterval(Duration.ofMillis(50)).batchMaxLines(5_000);
       Worker w = new Worker(cfg, db.dataSource(), Ticker.system());
@@ -43,7 +49,7 @@ class DatabaseOutageIT {
       try {
         DbAssert.await(Duration.ofSeconds(60), "some batches committed", () -> w.stats().batches.get() >= 3);
         pg.stop();
-        write(nginx, gen, 100_000);
+        nginx.write(gen, 100_000);
         DbAssert.await(Duration.ofSeconds(60), "the flusher to notice the outage",
             () -> !w.flusher().databaseReachable());
         assertFalse(w.isStopped(), "worker keeps running while the database is away");
@@ -57,7 +63,7 @@ class DatabaseOutageIT {
         }
         long during = w.stats().lines.get();
         pg = EmbeddedPostgres.start(pgc);
-        write(nginx, gen, 50_000);
+        nginx.write(gen, 50_000);
         long total = nginx.written();
         DbAssert.await(Duration.ofSeconds(120), "all bytes committed after the outage",
             () -> DbAssert.query(db.dataSource(), "SELECT coalesce(sum(committed_offset),0) FROM sources") == total);
@@ -68,16 +74,11 @@ class DatabaseOutageIT {
         w.close();
       }
       DbAssert.assertMatches(db.dataSource(), gen.expected());
+      TortureSupport.Run v = TortureSupport.verify(pg.jdbcUrl(), dir.resolve("access.log*").toString(), "outage");
+      assertEquals(0, v.exit(), v.out());
+      assertTrue(v.out().contains("AGREE"), v.out());
     } finally {
       pg.stop();
     }
-  }
-
-  static void write(FakeNginx nginx, LogGenerator gen, int lines) throws Exception {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < lines; i++) {
-      sb.append(gen.nextLine());
-    }
-    nginx.write(sb.toString());
   }
 }
