@@ -470,7 +470,7 @@ public final class AdminProcess implements AutoCloseable {
   private void startPublisher() throws IOException {
     PublisherConfig pc;
     try {
-      pc = ao.publish.toConfig();
+      pc = ao.publish.toConfig(wo.dataDir.toAbsolutePath().resolve("publish.seq"));
     } catch (IllegalArgumentException e) {
       closeAfterFailedStart();
       throw e;

@@ -34,8 +34,24 @@ public final class PublishOptions {
           + " Env: LOGTAIL_PUBLISH_FSYNC.")
   public boolean fsync;
 
+  @Option(names = "--publish-seq-file", paramLabel = "FILE", defaultValue = "${env:LOGTAIL_PUBLISH_SEQ_FILE}",
+      description = "Keep the largest published seq in FILE too (written and fsynced before each cycle's files), outside"
+          + " --publish-dir: with the publish directory on a tmpfs, which a reboot empties, seq then still never goes back"
+          + " (docs/results.md). Default under `run`: <data-dir>/publish.seq; under `publish`: none (seq is read back from"
+          + " the published files). Env: LOGTAIL_PUBLISH_SEQ_FILE.")
+  public Path seqFile;
+
   /** The validated settings, or null when no {@code --publish-dir} was given. */
   public PublisherConfig toConfig() {
-    return dir == null || dir.toString().isBlank() ? null : PublisherConfig.of(dir, interval, cellsInterval, fsync);
+    return toConfig(null);
+  }
+
+  /** As {@link #toConfig()}, with {@code defaultSeqFile} when no {@code --publish-seq-file} was given. */
+  public PublisherConfig toConfig(Path defaultSeqFile) {
+    if (dir == null || dir.toString().isBlank()) {
+      return null;
+    }
+    Path seq = seqFile != null && !seqFile.toString().isBlank() ? seqFile : defaultSeqFile;
+    return PublisherConfig.of(dir, interval, cellsInterval, fsync).withSeqFile(seq);
   }
 }

@@ -205,6 +205,12 @@ public final class Publisher implements AutoCloseable {
         }
       }
     }
+    long floor = SeqFile.read(cfg.seqFile());
+    if (floor > max) {
+      log.info("publisher: {} holds seq {}, above the files' {} (the publish directory was emptied, e.g. a tmpfs after"
+          + " a reboot): going on from it", cfg.seqFile(), floor, max);
+      max = floor;
+    }
     seq = max;
     log.info("publisher: {} ({} ballot files found, seq {})", cfg.dir(), ballotData.size(), seq);
   }
@@ -390,6 +396,7 @@ public final class Publisher implements AutoCloseable {
     }
     long next = seq + 1;
     seq = next;   // taken even if the writes fail: a seq that reached some file is never used again
+    SeqFile.write(cfg.seqFile(), next);   // before any file carries it
     List<AtomicFiles.Pending> out = new ArrayList<>(changedBallots.size() + 2);
     for (Map.Entry<String, String> e : changedBallots.entrySet()) {
       out.add(pending(ballotDir.resolve(e.getKey() + ".json"),

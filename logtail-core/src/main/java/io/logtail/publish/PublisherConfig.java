@@ -18,9 +18,11 @@ import java.util.List;
  * @param fsync whether each file is fsynced before its rename (and each directory after); without, a
  *     reader still never sees a partial file, but after a power loss a file may be empty or old until
  *     the first cycle after the restart rewrites it (docs/results.md, "Durability")
+ * @param seqFile where the largest seq used is kept, durably, outside {@code dir}, or null: with the files on
+ *     a tmpfs (lost at a reboot) seq would otherwise start again from 0 (docs/results.md, "On tmpfs")
  */
 public record PublisherConfig(Path dir, Duration interval, Duration cellsInterval, Duration statementTimeout,
-    int writeThreads, boolean fsync) {
+    int writeThreads, boolean fsync, Path seqFile) {
   public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
   public static final Duration DEFAULT_CELLS_INTERVAL = Duration.ofSeconds(30);
 
@@ -45,6 +47,24 @@ public record PublisherConfig(Path dir, Duration interval, Duration cellsInterva
       throw new IllegalArgumentException("Invalid publisher settings: " + String.join("; ", problems));
     }
     dir = dir.toAbsolutePath().normalize();
+    if (seqFile != null) {
+      seqFile = seqFile.toAbsolutePath().normalize();
+      if (seqFile.startsWith(dir)) {
+        throw new IllegalArgumentException("Invalid publisher settings: --publish-seq-file " + seqFile
+            + " must be outside --publish-dir " + dir + " (it is what survives when that directory does not)");
+      }
+    }
+  }
+
+  /** Without a seq file: seq is read back from the published files only. */
+  public PublisherConfig(Path dir, Duration interval, Duration cellsInterval, Duration statementTimeout,
+      int writeThreads, boolean fsync) {
+    this(dir, interval, cellsInterval, statementTimeout, writeThreads, fsync, null);
+  }
+
+  /** The same settings with the largest seq kept in {@code file} too (null: none). */
+  public PublisherConfig withSeqFile(Path file) {
+    return new PublisherConfig(dir, interval, cellsInterval, statementTimeout, writeThreads, fsync, file);
   }
 
   /** The defaults for {@code dir}: 5 s, cells every 30 s, statements up to 30 s, 8 write threads, fsync. */

@@ -267,6 +267,50 @@ class PublisherIT {
   }
 
   @Test
+  void withASeqFileSeqGoesOnAfterThePublishDirectoryWasEmptied() throws Exception {
+    // the publish directory on a tmpfs: a reboot empties it; the seq file (on a disk) keeps seq growing
+    Path www = dir.resolve("www");
+    Path seqFile = dir.resolve("state").resolve("publish.seq");
+    PublisherConfig cfg = config(www, Duration.ofSeconds(5)).withSeqFile(seqFile);
+    assertThrows(IllegalArgumentException.class, () -> config(www, Duration.ofSeconds(5)).withSeqFile(www.resolve("s")),
+        "a seq file inside the publish directory is refused");
+    try (Database db = TestDatabase.fresh("publisher_seqfile")) {
+      PublishFixture fx = new PublishFixture(db.dataSource());
+      fx.commit("n1", new PublishFixture.Batch().vote("a", "x", 1));
+      try (Publisher p = new Publisher(db.dataSource(), cfg, new PublishFixture.SettableClock(T0))) {
+        assertTrue(p.publishOnce());
+        fx.commit("n1", new PublishFixture.Batch().vote("a", "x", 1));
+        assertTrue(p.publishOnce());
+        assertEquals(2, p.state().seq());
+      }
+      assertEquals("2", Files.readString(seqFile).trim());
+      // the reboot: everything under the publish directory is gone
+      try (var files = Files.walk(www)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+      try (Publisher p = new Publisher(db.dataSource(), cfg, new PublishFixture.SettableClock(T0))) {
+        assertTrue(p.publishOnce());
+        assertEquals(3, read(www.resolve("results/index.json")).path("seq").asLong(), "seq went on from the seq file");
+        assertEquals(3, read(www.resolve("results/ballot/a.json")).path("seq").asLong());
+      }
+      // without it, seq starts again: what the seq file is for
+      try (var files = Files.walk(www)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+      try (Publisher p = new Publisher(db.dataSource(), config(www, Duration.ofSeconds(5)),
+          new PublishFixture.SettableClock(T0))) {
+        assertTrue(p.publishOnce());
+        assertEquals(1, read(www.resolve("results/index.json")).path("seq").asLong());
+      }
+      Files.writeString(seqFile, "garbage\n");
+      try (Publisher p = new Publisher(db.dataSource(), cfg, new PublishFixture.SettableClock(T0))) {
+        java.io.IOException e = assertThrows(java.io.IOException.class, p::open);
+        assertTrue(e.getMessage().contains("does not hold a seq"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
   void aReaderNeverSeesAPartialFileNorASeqGoingBack() throws Exception {
     try (Database db = TestDatabase.fresh("publisher_atomic");
         Publisher p = new Publisher(db.dataSource(), config(dir, Duration.ofMillis(100)), java.time.Clock.systemUTC())) {
