@@ -41,11 +41,18 @@ import org.slf4j.LoggerFactory;
  * HotSpot refuses to archive one. HotSpot's messages about the archive are turned off ({@code -Xlog:cds=off}): they
  * are warnings about classes it cannot archive (old class file versions in two libraries), not faults.
  *
+ * <p>A worker that fails soon after its launch (within {@link #FAILING_START_NANOS}: bad settings, a database
+ * that refuses it) would pay the dump (about 1 s of CPU at its exit) on every attempt of a crash loop, and keep
+ * nothing: after such a failure the launches run without archive flags until one of them has run that long;
+ * the launch after it tries to write the archive again.
+ *
  * <p>One archive directory has one launcher at a time (the binlog's lock makes one worker per data
  * directory); {@link #flags()} waits for the renaming of the previous launch's archive, so a restart right
  * after a clean stop already uses it.
  */
 public final class ClassDataArchive {
+  /** The directory of the archives in a data dir. */
+  public static final String DIR_NAME = "cds";
   private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
   /** The renaming still to happen after a dumping worker exits, per archive directory. */
   private static final ConcurrentMap<Path, CompletableFuture<Void>> FINISHING = new ConcurrentHashMap<>();
@@ -54,9 +61,18 @@ public final class ClassDataArchive {
   private final Path dir;
   private final Path archive;
   private final boolean archivable;
-  private Path dumping;   // the temporary file the last flags() asked for, or null
+  /** A dumping worker that fails within this long of its launch turns dumping off (see above). */
+  static final long FAILING_START_NANOS = 60_000_000_000L;
 
-  private ClassDataArchive(Path dir, String key, boolean archivable) {
+  private final java.util.function.LongSupplier nanos;
+  private Path dumping;   // the temporary file the last flags() asked for, or null
+  private long launchedAt;   // nanos() at the last flags()
+  // a dumping worker failed soon after its launch; until a launch lives long enough (set by exit callbacks, which
+  // flags() awaits while it holds this object's lock: so no lock here)
+  private volatile boolean dumpingOff;
+
+  private ClassDataArchive(Path dir, String key, boolean archivable, java.util.function.LongSupplier nanos) {
+    this.nanos = nanos;
     this.dir = dir;
     this.archivable = archivable;
     this.archive = dir.resolve("worker-" + key + ".jsa");
@@ -69,8 +85,13 @@ public final class ClassDataArchive {
 
   /** As {@link #inDataDir}, for a JVM started with {@code cp} as its class path (the tests). */
   static ClassDataArchive forClassPath(Path dataDir, String cp) {
-    return new ClassDataArchive(dataDir.resolve("cds").toAbsolutePath().normalize(),
-        key(System.getProperty("java.home"), System.getProperty("java.vm.version"), cp), jarsOnly(cp));
+    return forClassPath(dataDir, cp, System::nanoTime);
+  }
+
+  /** As above, with the monotonic clock {@code nanos} (the tests). */
+  static ClassDataArchive forClassPath(Path dataDir, String cp, java.util.function.LongSupplier nanos) {
+    return new ClassDataArchive(dataDir.resolve(DIR_NAME).toAbsolutePath().normalize(),
+        key(System.getProperty("java.home"), System.getProperty("java.vm.version"), cp), jarsOnly(cp), nanos);
   }
 
   /**
@@ -99,12 +120,15 @@ public final class ClassDataArchive {
   public synchronized List<String> flags() {
     awaitFinishing();
     dumping = null;
+    launchedAt = nanos.getAsLong();
     if (!archivable) {
       return List.of();
     }
     List<String> f = new ArrayList<>(3);
     if (Files.isRegularFile(archive)) {
       f.add("-XX:SharedArchiveFile=" + archive);
+    } else if (dumpingOff) {
+      return List.of();
     } else {
       try {
         Files.createDirectories(dir);
@@ -126,10 +150,27 @@ public final class ClassDataArchive {
   public synchronized void started(Process p) {
     Path tmp = dumping;
     dumping = null;
+    long at = launchedAt;
     if (tmp == null) {
+      if (dumpingOff) {
+        FINISHING.put(dir, p.onExit().thenAccept(done -> livedLongEnough(at)));
+      }
       return;
     }
-    FINISHING.put(dir, p.onExit().thenAccept(done -> finish(tmp, done.exitValue())));
+    FINISHING.put(dir, p.onExit().thenAccept(done -> {
+      finish(tmp, done.exitValue());
+      if (done.exitValue() != 0 && nanos.getAsLong() - at < FAILING_START_NANOS) {
+        dumpingOff = true;
+        log.info("worker class data: the worker failed {} ms after its launch; the next launches run without writing"
+            + " an archive until one runs {} s", (nanos.getAsLong() - at) / 1_000_000, FAILING_START_NANOS / 1_000_000_000L);
+      }
+    }));
+  }
+
+  private void livedLongEnough(long launchedAt) {
+    if (nanos.getAsLong() - launchedAt >= FAILING_START_NANOS) {
+      dumpingOff = false;
+    }
   }
 
   private void finish(Path tmp, int status) {

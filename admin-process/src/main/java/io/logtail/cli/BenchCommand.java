@@ -168,7 +168,9 @@ public final class BenchCommand implements Callable<Integer> {
       String user = dbs.user();
       String password = dbs.password();
       Path workerDir = workDir.resolve("worker");
-      deleteTree(workerDir);
+      // a fresh data dir for the worker, but for its class-data archive (ClassDataArchive): the ingest of a worker
+      // as production runs it after its first clean exit, not of one that records its classes for an archive
+      deleteTreeExcept(workerDir, workerDir.resolve(ClassDataArchive.DIR_NAME));
       Files.createDirectories(workerDir);
 
       // (a) ingest by a child worker JVM
@@ -559,6 +561,20 @@ public final class BenchCommand implements Callable<Integer> {
 
   private static String blankToNull(String s) {
     return s == null || s.isBlank() ? null : s;
+  }
+
+  /** Deletes {@code dir} and all under it but {@code keep} (a directory in it) and what is under that. */
+  static void deleteTreeExcept(Path dir, Path keep) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        if (!p.startsWith(keep) && !p.equals(dir)) {
+          Files.delete(p);
+        }
+      }
+    }
   }
 
   static void deleteTree(Path dir) throws IOException {

@@ -94,10 +94,14 @@ class ClassDataArchiveTest {
   @Test
   void aFailedLaunchLeavesNoArchiveAndTheNextOneTriesAgain() throws Exception {
     String cp = helloJar().toString();
-    ClassDataArchive a = ClassDataArchive.forClassPath(tmp.resolve("data"), cp);
-    Run r = java(a.flags(), cp, "demo.Hello", "3");   // HotSpot writes the archive at any exit: it is not kept
-    a.started(r.process());
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    ClassDataArchive a = ClassDataArchive.forClassPath(tmp.resolve("data"), cp, now::get);
+    // a worker that ran a while, then failed: no archive kept, the next launch tries again
+    List<String> flags = a.flags();
+    now.addAndGet(ClassDataArchive.FAILING_START_NANOS);
+    Run r = java(flags, cp, "demo.Hello", "3");   // HotSpot writes the archive at any exit: it is not kept
     r.output();
+    a.started(r.process());
     assertNotEquals(0, r.process().exitValue());
     List<String> again = a.flags();
     assertFalse(Files.exists(a.archive()));
@@ -105,6 +109,24 @@ class ClassDataArchiveTest {
     try (var s = Files.list(a.archive().getParent())) {
       assertEquals(0, s.count(), "no temporary file is left");
     }
+
+    // a worker that fails at once (a crash loop): the next launches do not pay the dump again...
+    Run fast = java(again, cp, "demo.Hello", "3");
+    fast.output();
+    a.started(fast.process());
+    List<String> off = a.flags();
+    assertEquals(List.of(), off, "no dump after a failing start");
+    Run quiet = java(off, cp, "demo.Hello", "3");
+    quiet.output();
+    a.started(quiet.process());
+    assertEquals(List.of(), a.flags(), "still none: that launch failed at once too");
+    // ...until one runs long enough; the launch after it writes the archive
+    Run lived = java(List.of(), cp, "demo.Hello");
+    now.addAndGet(ClassDataArchive.FAILING_START_NANOS);
+    lived.output();
+    a.started(lived.process());
+    List<String> back = a.flags();
+    assertTrue(back.stream().anyMatch(f -> f.startsWith("-XX:ArchiveClassesAtExit=")), back.toString());
   }
 
   @Test
